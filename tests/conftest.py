@@ -1,0 +1,297 @@
+"""Shared fixtures: a migrated database per test (SQLite, or PostgreSQL when
+WORKROOM_TEST_POSTGRES_URL is set), the app, clients, and small factories."""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from workroom import create_app
+
+POSTGRES_URL = os.environ.get("WORKROOM_TEST_POSTGRES_URL")
+PASSWORD = "correct-horse-battery"
+# Tables whose rows the migrations ship (reference data) and tests must find again.
+REFERENCE_TABLES = ("role", "category")
+
+
+def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SECURITY_PASSWORD_SALT": "test-salt",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "PUBLIC_URL": "http://workroom.test",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # Hashing with argon2's defaults would dominate the suite's time.
+        "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+            "argon2__rounds": 1,
+            "argon2__memory_cost": 1024,
+            "argon2__parallelism": 1,
+        },
+    }
+
+
+def _migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the migrations once from an empty database; tests start from a copy."""
+    root = tmp_path_factory.mktemp("db")
+    if POSTGRES_URL:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        app = create_app(base_config(root, POSTGRES_URL))
+        _migrate(app)
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            reference = {
+                t: [dict(r._mapping) for r in conn.execute(sa.text(f'SELECT * FROM "{t}"'))]
+                for t in REFERENCE_TABLES
+            }
+        engine.dispose()
+        return {"kind": "postgresql", "url": POSTGRES_URL, "reference": reference}
+    template = root / "template.sqlite"
+    app = create_app(base_config(root, f"sqlite:///{template}"))
+    _migrate(app)
+    with app.app_context():
+        from workroom.db import db
+
+        db.engine.dispose()
+    return {"kind": "sqlite", "template": template}
+
+
+_counter = itertools.count()
+
+
+def _reset_postgres(app, reference: dict[str, list[dict[str, Any]]]) -> None:
+    from workroom.db import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            for name in REFERENCE_TABLES:
+                rows = reference[name]
+                if rows:
+                    conn.execute(db.metadata.tables[name].insert(), rows)
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                            f'(SELECT max(id) FROM "{name}"))'
+                        )
+                    )
+
+
+def database_url_for_test(migrated_database: dict[str, Any], tmp_path: Path) -> str:
+    if migrated_database["kind"] == "postgresql":
+        return migrated_database["url"]
+    path = tmp_path / f"test-{next(_counter)}.sqlite"
+    shutil.copyfile(migrated_database["template"], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(migrated_database, tmp_path) -> dict[str, Any]:
+    """The test configuration; a test may change it before asking for ``app``."""
+    return base_config(tmp_path, database_url_for_test(migrated_database, tmp_path))
+
+
+@pytest.fixture
+def app(app_config, migrated_database) -> Iterator[Any]:
+    app = create_app(app_config)
+    yield app
+    from workroom.db import db
+
+    if migrated_database["kind"] == "postgresql":
+        _reset_postgres(app, migrated_database["reference"])
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Any]:
+    """The ``db`` extension inside an app context."""
+    from workroom.db import db as database
+
+    with app.app_context():
+        yield database
+        database.session.remove()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run outside the test's own app context.
+
+    Flask reuses an app context that is already pushed, which would share ``g``
+    (the signed-in user) and the database session between the test and every
+    request. Each request here starts from an empty context, as in production;
+    the test's pending changes are committed first so the request sees them.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        from workroom.db import db as database
+
+        if has_app_context():
+            database.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            database.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories: each makes a valid object with defaults; keywords override.
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_area(db):
+    from workroom.places.models import Area
+
+    def make(name: str | None = None, level: str = "street", parent: Area | None = None) -> Area:
+        if parent is None and level != "city":
+            city = Area(name=f"城市{next(_seq)}", level="city")
+            district = Area(name=f"区{next(_seq)}", level="district", parent=city)
+            parent = district if level == "street" else city
+            if level == "community":
+                parent = Area(name=f"街道{next(_seq)}", level="street", parent=district)
+        area = Area(name=name or f"地区{next(_seq)}", level=level, parent=parent)
+        db.session.add(area)
+        db.session.commit()
+        return area
+
+    return make
+
+
+@pytest.fixture
+def make_workroom(db, make_area):
+    from workroom.places.models import Workroom
+
+    def make(**kw: Any) -> Workroom:
+        n = next(_seq)
+        kw.setdefault("name", f"工作室{n}")
+        kw.setdefault("slug", f"room-{n}")
+        kw.setdefault("liaison_hours", "09:00-12:00,14:30-17:30")
+        if "area" not in kw:
+            kw["area"] = make_area()
+        workroom = Workroom(**kw)
+        db.session.add(workroom)
+        db.session.commit()
+        return workroom
+
+    return make
+
+
+@pytest.fixture
+def make_deputy(db):
+    from workroom.people.models import Deputy
+
+    def make(**kw: Any) -> Deputy:
+        kw.setdefault("name", f"代表{next(_seq)}")
+        kw.setdefault("level", "county")
+        deputy = Deputy(**kw)
+        db.session.add(deputy)
+        db.session.commit()
+        return deputy
+
+    return make
+
+
+@pytest.fixture
+def make_agency(db):
+    from workroom.people.models import Agency
+
+    def make(**kw: Any) -> Agency:
+        n = next(_seq)
+        kw.setdefault("code", f"agency-{n}")
+        kw.setdefault("name", f"承办单位{n}")
+        agency = Agency(**kw)
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    from workroom.auth.accounts import create_user
+
+    def make(role: str = "admin", username: str | None = None, **scope: Any):
+        user, _ = create_user(username or f"{role}{next(_seq)}", role, password=PASSWORD, **scope)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login(client, user_or_name: Any, password: str = PASSWORD):
+    """Sign in through the real form (CSRF is on in tests too)."""
+    username = getattr(user_or_name, "username", user_or_name)
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Sign the test client in with a new account of ``role``; returns the user."""
+
+    def sign_in(role: str = "admin", **scope: Any):
+        user = make_user(role, **scope)
+        login(client, user)
+        return user
+
+    return sign_in
+
+
+def post_form(client, url: str, data: dict[str, Any], **kw: Any):
+    """POST a form with the CSRF token taken from the page at ``url``."""
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token}, **kw)

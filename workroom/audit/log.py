@@ -1,0 +1,74 @@
+"""Append events to the audit log. The app never updates or deletes them, except the
+retention purge, which keeps at least six months whatever else is configured."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+
+from workroom.audit.models import AuditEvent
+from workroom.db import db, utcnow
+from workroom.privacy import mask_phone
+
+# The Cybersecurity Law (art. 21) asks network logs to be kept at least six months.
+MINIMUM_RETENTION = dt.timedelta(days=183)
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+
+
+def scrub(text: str) -> str:
+    """Mask mobile and ID numbers so the log never holds them in full."""
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return _MOBILE.sub(lambda m: mask_phone(m.group(1)), text)
+
+
+def _current_actor() -> Any:
+    if not has_request_context():
+        return None
+    from flask_security import current_user
+
+    return current_user if getattr(current_user, "is_authenticated", False) else None
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    summary: str = "",
+    actor: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits).
+
+    The actor defaults to the signed-in user and the address to the request's client.
+    """
+    actor = actor if actor is not None else _current_actor()
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else obj.id
+    event = AuditEvent(
+        at=at or utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=(getattr(actor, "username", None) or "")[:60],
+        action=action,
+        object_type=object_type or "",
+        object_id="" if object_id is None else str(object_id)[:40],
+        summary=scrub(summary)[:500],
+        client_address=(request.remote_addr or "")[:64] if has_request_context() else "",
+    )
+    db.session.add(event)
+    return event
+
+
+def purge_audit_events(now: dt.datetime, retention_days: int) -> int:
+    """Delete events older than the retention period (never less than six months)."""
+    keep = max(dt.timedelta(days=retention_days), MINIMUM_RETENTION)
+    result = db.session.execute(sa.delete(AuditEvent).where(AuditEvent.at < now - keep))
+    return result.rowcount or 0

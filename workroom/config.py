@@ -1,0 +1,116 @@
+"""Configuration defaults.
+
+Values here are read first; ``instance/config.py`` overrides them, and environment
+variables named ``WORKROOM_<NAME>`` override both. ``WORKROOM_DATABASE_URL`` sets
+``SQLALCHEMY_DATABASE_URI``; every other ``WORKROOM_<NAME>`` sets ``<NAME>``.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+class DefaultConfig:
+    # Database: None means the SQLite file ``workroom.sqlite`` in the instance folder.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    # None means: generate one random key once and keep it in the instance folder.
+    SECRET_KEY: str | None = None
+
+    # The zone reception days and deadlines are shown in; everything is stored in UTC.
+    TIMEZONE = "Asia/Shanghai"
+
+    # The address printed in QR codes, emails and calendar feeds; never taken from a request.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+
+    # How many reverse-proxy hops to trust for the client address (X-Forwarded-For).
+    TRUSTED_PROXIES = 0
+
+    # Languages offered; the first is the default.
+    LANGUAGES = ("zh_Hans_CN", "en")
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+    # Pages of staff lists.
+    PAGE_SIZE = 25
+
+    # Audit events are kept at least this long (Cybersecurity Law art. 21: six months).
+    AUDIT_RETENTION_DAYS = 190
+
+    # Sign-in throttling: per submitted username and per client address.
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # Consecutive failed passwords before an account is locked, and for how long.
+    LOGIN_LOCKOUT_FAILURES = 8
+    LOGIN_LOCKOUT_MINUTES = 15
+
+    # Flask-Limiter storage: memory for the embedded server, redis://... at scale.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Cookies: Secure is switched on when PUBLIC_URL is https.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still submits
+
+    # Flask-Security-Too: username sign-in, no self-service emails (messages go
+    # through the outbox), generic answers that do not reveal whether an account exists.
+    SECURITY_USERNAME_ENABLE = True
+    SECURITY_USERNAME_REQUIRED = True
+    SECURITY_USER_IDENTITY_ATTRIBUTES = [
+        {"username": {"mapper": "flask_security.uia_username_mapper", "case_insensitive": True}}
+    ]
+    SECURITY_RETURN_GENERIC_RESPONSES = True
+    SECURITY_PASSWORD_HASH = "argon2"  # noqa: S105 (an algorithm name)
+    SECURITY_PASSWORD_LENGTH_MIN = 10
+    SECURITY_PASSWORD_CHECK_BREACHED = False
+    SECURITY_REGISTERABLE = False
+    SECURITY_RECOVERABLE = False
+    SECURITY_CONFIRMABLE = False
+    SECURITY_CHANGEABLE = True
+    SECURITY_SEND_PASSWORD_CHANGE_EMAIL = False
+    SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL = False
+    SECURITY_SEND_REGISTER_EMAIL = False
+    SECURITY_TRACKABLE = True
+    SECURITY_LOGIN_URL = "/login"
+    SECURITY_LOGOUT_URL = "/logout"
+    SECURITY_CHANGE_URL = "/account/password"
+    SECURITY_POST_LOGIN_VIEW = "/staff"
+    SECURITY_POST_LOGOUT_VIEW = "/login"
+    SECURITY_POST_CHANGE_VIEW = "/staff"
+    SECURITY_LOGOUT_METHODS = ["POST"]
+    SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS = False
+    SECURITY_MSG_INVALID_PASSWORD = ("Invalid username or password.", "error")
+    SECURITY_FLASH_MESSAGES = True
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings given as ``WORKROOM_*`` environment variables.
+
+    A value that parses as JSON (numbers, true/false, lists) is used as parsed;
+    anything else is kept as a string.
+    """
+    settings: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("WORKROOM_") or key == "WORKROOM_INSTANCE_PATH":
+            continue
+        name = key.removeprefix("WORKROOM_")
+        if name == "DATABASE_URL":
+            name = "SQLALCHEMY_DATABASE_URI"
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if isinstance(value, dict):
+            value = raw
+        settings[name] = value
+    return settings
+
+
+def instance_path_from_env() -> str | None:
+    return os.environ.get("WORKROOM_INSTANCE_PATH") or None

@@ -1,0 +1,57 @@
+"""Form helpers shared by every area: text cleaning and putting domain errors on forms."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import ValidationError
+
+from workroom.errors import DomainError
+
+
+def clean_text(value: Any) -> Any:
+    """Strip surrounding space and drop NUL and other control characters (not newlines)."""
+    if not isinstance(value, str):
+        return value
+    value = "".join(
+        ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+    return value.strip()
+
+
+class NoControlCharacters:
+    """Reject input that holds control characters other than newlines and tabs."""
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        raw = field.raw_data[0] if field.raw_data else ""
+        if isinstance(raw, str) and any(
+            unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in raw
+        ):
+            raise ValidationError(_l("Remove the invisible control characters."))
+
+
+class Form(FlaskForm):
+    """Base form: every text field is cleaned, and domain errors land on fields."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            filters = list(unbound_field.kwargs.get("filters", ()))
+            if unbound_field.field_class.__name__ in (
+                "StringField",
+                "TextAreaField",
+                "EmailField",
+                "SearchField",
+            ):
+                filters.insert(0, clean_text)
+                options = {**options, "filters": filters}
+            return unbound_field.bind(form=form, **options)
+
+    def add_error(self, error: DomainError) -> None:
+        field = getattr(self, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            self.form_errors.append(error.message)

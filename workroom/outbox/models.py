@@ -1,0 +1,1 @@
+"""Tables of the outbox (filled in by the scheduling work)."""

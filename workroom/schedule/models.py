@@ -1,0 +1,1 @@
+"""Tables of reception scheduling (filled in by the scheduling work)."""

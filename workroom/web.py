@@ -1,0 +1,76 @@
+"""Request-wide behaviour: security headers, error pages, proxies, SQLite locking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from workroom.db import db, reset_write_intent, set_write_intent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _security_headers(response: Any) -> Any:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _sqlite_write_intent() -> None:
+    # Read-only requests begin deferred transactions; writes take the lock up front.
+    g._write_intent_token = set_write_intent(request.method not in _SAFE_METHODS)
+
+
+def _reset_write_intent(_exc: BaseException | None) -> None:
+    token = g.pop("_write_intent_token", None)
+    if token is not None:
+        reset_write_intent(token)
+
+
+def _render_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    template = (
+        f"errors/{code}.html" if code in (400, 403, 404, 405, 409, 429) else "errors/generic.html"
+    )
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return {"error": error.name, "message": error.description}, code
+    return render_template(template, error=error), code
+
+
+def _server_error(error: Exception) -> Any:
+    db.session.rollback()
+    if request.path.startswith("/api/"):
+        return {"error": "Internal Server Error"}, 500
+    return render_template("errors/500.html"), 500
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    return render_template("errors/400.html", error=error, csrf=True), 400
+
+
+def init_web(app: Flask) -> None:
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request(_sqlite_write_intent)
+    app.teardown_request(_reset_write_intent)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _render_error)
+    app.register_error_handler(500, _server_error)

@@ -1,0 +1,1 @@
+"""Tables of the working-day calendar (filled in by the scheduling work)."""
