@@ -27,9 +27,18 @@ def _security_headers(response: Any) -> Any:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static" and session_is_signed_in():
+        # Staff pages may hold personal data and one-time passwords: never cache them.
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def session_is_signed_in() -> bool:
+    from flask_security import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def _sqlite_write_intent() -> None:

@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "agency.manage": {"admin": ALL},
     "category.view": {**_READ_ALL, "liaison": ALL, "deputy": ALL, "agency_handler": ALL},
     "category.manage": {"admin": ALL},
+    "calendar.view": {**_READ_ALL, "liaison": ALL, "deputy": ALL},
+    "calendar.manage": {"admin": ALL},
+    "outbox.manage": {"admin": ALL},
     "user.manage": {"admin": ALL},
     "audit.view": {"admin": ALL},
 }
