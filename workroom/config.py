@@ -86,6 +86,7 @@ class DefaultConfig:
     SECURITY_LOGOUT_METHODS = ["POST"]
     SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS = False
     SECURITY_MSG_INVALID_PASSWORD = ("Invalid username or password.", "error")
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = ("Invalid username or password.", "error")
     SECURITY_FLASH_MESSAGES = True
 
 

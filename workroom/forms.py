@@ -7,7 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import ValidationError
+from wtforms import SelectMultipleField, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from workroom.errors import DomainError
 
@@ -55,3 +56,10 @@ class Form(FlaskForm):
             field.errors = [*field.errors, error.message]
         else:
             self.form_errors.append(error.message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes (easier than a multi-select list)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from workroom.auth.permissions import ROLES
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
 
 
 class UserForm(Form):
@@ -18,7 +18,7 @@ class UserForm(Form):
         _l("Display name"), validators=[Length(max=60), NoControlCharacters()]
     )
     role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
-    workrooms = SelectMultipleField(
+    workrooms = MultiCheckboxField(
         _l("Workrooms (for a liaison)"), coerce=int, validate_choice=False
     )
     agency_id = SelectField(_l("Agency (for an agency handler)"), coerce=int)

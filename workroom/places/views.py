@@ -122,7 +122,7 @@ def workrooms() -> Any:
 
 
 def _workroom_form(form: WorkroomForm) -> WorkroomForm:
-    form.area_id.choices = area_choices()
+    form.area_id.choices = area_choices(blank=_("Choose an area"))
     return form
 
 
