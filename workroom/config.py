@@ -62,6 +62,10 @@ class DefaultConfig:
     # through the outbox), generic answers that do not reveal whether an account exists.
     SECURITY_USERNAME_ENABLE = True
     SECURITY_USERNAME_REQUIRED = True
+    # Sign-in accepts every username accounts.create_user accepts.
+    SECURITY_USERNAME_ALLOWED_CHARS = ["L", "N", "Pd", "Pc", "Po"]
+    SECURITY_USERNAME_MIN_LENGTH = 3
+    SECURITY_USERNAME_MAX_LENGTH = 60
     SECURITY_USER_IDENTITY_ATTRIBUTES = [
         {"username": {"mapper": "flask_security.uia_username_mapper", "case_insensitive": True}}
     ]

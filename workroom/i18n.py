@@ -3,7 +3,7 @@ by default."""
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_security import current_user
 
 DEFAULT_LOCALE = "zh_Hans_CN"
@@ -29,6 +29,9 @@ def normalize_locale(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # CLI commands and jobs speak the configured default.
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     user_locale = getattr(current_user, "locale", None) if current_user else None
     for candidate in (
         request.args.get("lang"),
