@@ -61,7 +61,7 @@ def test_admin_creates_a_liaison_and_sees_the_password_once(
     response = post_form(
         client,
         "/staff/users/new",
-        _account(username="liuyang", display_name="刘洋", role="liaison", workrooms=[workroom.id]),
+        _account(username="liuyang", display_name="刘洋", role="liaison", workroom_ids=[workroom.id]),
     )
     assert response.status_code == 200
     match = re.search(r"<code>([^<]+)</code>", response.get_data(as_text=True))
@@ -114,7 +114,7 @@ def test_role_change_is_audited(client, db, login_as, make_user, make_workroom) 
     workroom = make_workroom()
     login_as("admin")
     response = post_form(
-        client, f"/staff/users/{user.id}", _account(role="liaison", workrooms=[workroom.id])
+        client, f"/staff/users/{user.id}", _account(role="liaison", workroom_ids=[workroom.id])
     )
     assert response.status_code == 302
     db.session.refresh(user)

@@ -67,6 +67,13 @@ def record(
     return event
 
 
+def set_active(obj: Any, active: bool, kind: str, summary: str | None = None) -> None:
+    """Activate or deactivate ``obj`` and record the change; nothing is hard-deleted."""
+    if obj.active != active:
+        obj.active = active
+        record(f"{kind}.{'activate' if active else 'deactivate'}", obj, summary=summary or str(obj))
+
+
 def purge_audit_events(now: dt.datetime, retention_days: int) -> int:
     """Delete events older than the retention period (never less than six months)."""
     keep = max(dt.timedelta(days=retention_days), MINIMUM_RETENTION)

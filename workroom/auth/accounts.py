@@ -41,7 +41,7 @@ def _check_scope(
     role: str, workrooms: list[Workroom], agency: Agency | None, deputy: Deputy | None
 ) -> None:
     if role == "liaison" and not workrooms:
-        raise DomainError(_l("A liaison needs at least one workroom."), "workrooms")
+        raise DomainError(_l("A liaison needs at least one workroom."), "workroom_ids")
     if role == "agency_handler" and agency is None:
         raise DomainError(_l("An agency handler needs an agency."), "agency")
     if role == "deputy" and deputy is None:

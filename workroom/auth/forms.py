@@ -18,7 +18,7 @@ class UserForm(Form):
         _l("Display name"), validators=[Length(max=60), NoControlCharacters()]
     )
     role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
-    workrooms = MultiCheckboxField(
+    workroom_ids = MultiCheckboxField(
         _l("Workrooms (for a liaison)"), coerce=int, validate_choice=False
     )
     agency_id = SelectField(_l("Agency (for an agency handler)"), coerce=int)

@@ -22,7 +22,7 @@ bp = Blueprint("auth", __name__, url_prefix="/staff")
 
 
 def _scope_choices(form: UserForm) -> UserForm:
-    form.workrooms.choices = [
+    form.workroom_ids.choices = [
         (w.id, w.name)
         for w in db.session.scalars(
             sa.select(Workroom).where(Workroom.active).order_by(Workroom.name)
@@ -40,10 +40,10 @@ def _scope_choices(form: UserForm) -> UserForm:
 
 
 def _scope_values(form: UserForm) -> dict[str, Any]:
-    workroom_ids = [i for i in (form.workrooms.data or []) if isinstance(i, int)]
+    workroom_ids = [i for i in (form.workroom_ids.data or []) if isinstance(i, int)]
     workrooms = list(db.session.scalars(sa.select(Workroom).where(Workroom.id.in_(workroom_ids))))
     if len(workrooms) != len(set(workroom_ids)):
-        raise DomainError(_("Choose workrooms from the list."), "workrooms")
+        raise DomainError(_("Choose workrooms from the list."), "workroom_ids")
     return {
         "workrooms": workrooms,
         "agency": db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None,
@@ -98,7 +98,7 @@ def user_edit(user_id: int) -> Any:
         UserForm(
             obj=user,
             role=user.role,
-            workrooms=[w.id for w in user.workrooms],
+            workroom_ids=[w.id for w in user.workrooms],
             agency_id=user.agency_id or 0,
             deputy_id=user.deputy_id or 0,
         )

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_security import auth_required
+from sqlalchemy.orm import selectinload
 
-from workroom.auth.permissions import require
+from workroom.auth.permissions import get_or_404, require
+from workroom.categories import manage
+from workroom.categories.forms import CategoryForm
+from workroom.categories.models import Category
+from workroom.db import db
+from workroom.errors import DomainError
 
 bp = Blueprint("categories", __name__, url_prefix="/staff")
 
@@ -16,4 +24,79 @@ bp = Blueprint("categories", __name__, url_prefix="/staff")
 @auth_required()
 def index() -> Any:
     require("category.view")
-    return render_template("base.html")
+    show_all = request.args.get("status") == "all"
+    stmt = (
+        sa.select(Category)
+        .where(Category.parent_id.is_(None))
+        .options(selectinload(Category.children))
+        .order_by(Category.position, Category.code)
+    )
+    if not show_all:
+        stmt = stmt.where(Category.active)
+    tree = [
+        (top, [c for c in top.children if show_all or c.active]) for top in db.session.scalars(stmt)
+    ]
+    return render_template("categories/index.html", tree=tree, show_all=show_all)
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@auth_required()
+def new() -> Any:
+    require("category.manage")
+    form = CategoryForm(parent_id=request.args.get("parent", 0, type=int))
+    tops = db.session.scalars(
+        sa.select(Category)
+        .where(Category.parent_id.is_(None), Category.active)
+        .order_by(Category.position, Category.code)
+    )
+    form.parent_id.choices = [(0, _("None (a top-level category)"))] + [
+        (c.id, f"{c.label} ({c.code})") for c in tops
+    ]
+    if form.validate_on_submit():
+        try:
+            parent = None
+            if form.parent_id.data:
+                parent = db.session.get(Category, form.parent_id.data)
+                if parent is None:
+                    raise DomainError(_("Choose from the list."), "parent_id")
+            category = manage.create_category(
+                code=form.code.data,
+                label_zh=form.label_zh.data,
+                label_en=form.label_en.data,
+                parent=parent,
+                position=form.position.data,
+            )
+            db.session.commit()
+            flash(_("Category %(name)s created.", name=category.label))
+            return redirect(url_for("categories.index"))
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error)
+    status = 400 if form.errors else 200
+    return render_template("categories/category_form.html", form=form, category=None), status
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@auth_required()
+def edit(category_id: int) -> Any:
+    category = get_or_404(Category, category_id, "category.manage")
+    form = CategoryForm(obj=category)
+    del form.code
+    del form.parent_id
+    if form.validate_on_submit():
+        try:
+            manage.update_category(
+                category,
+                label_zh=form.label_zh.data,
+                label_en=form.label_en.data,
+                position=form.position.data,
+                active=form.active.data,
+            )
+            db.session.commit()
+            flash(_("Category %(name)s saved.", name=category.label))
+            return redirect(url_for("categories.index"))
+        except DomainError as error:
+            db.session.rollback()
+            form.add_error(error)
+    status = 400 if form.errors else 200
+    return render_template("categories/category_form.html", form=form, category=category), status

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from workroom.audit.log import record
+from workroom.audit.log import record, set_active
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.places.hours import format_hours, parse_hours
@@ -66,14 +65,9 @@ def update_area(area: Area, *, name: str, level: str, parent: Area | None, activ
     _check_area_parent(level, parent, area)
     _check_area_name(name, parent, area)
     area.name, area.level, area.parent = name, level, parent
-    _set_active(area, active, "area")
+    set_active(area, active, "area")
     record("area.update", area, summary=area.full_name)
 
-
-def _set_active(obj: Any, active: bool, kind: str) -> None:
-    if obj.active != active:
-        obj.active = active
-        record(f"{kind}.{'activate' if active else 'deactivate'}", obj, summary=str(obj))
 
 
 def _check_workroom(name: str, area: Area | None) -> None:
@@ -137,5 +131,5 @@ def update_workroom(
     workroom.address = address
     workroom.phone = _clean_phone(phone)
     workroom.liaison_hours = format_hours(parse_hours(liaison_hours))
-    _set_active(workroom, active, "workroom")
+    set_active(workroom, active, "workroom")
     record("workroom.update", workroom, summary=name)
