@@ -82,7 +82,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
 _counter = itertools.count()
 
 
-def _reset_postgres(app, reference: dict[str, list[dict[str, Any]]]) -> None:
+def reset_postgres(app, reference: dict[str, list[dict[str, Any]]]) -> None:
     from workroom.db import db
 
     with app.app_context():
@@ -124,7 +124,7 @@ def app(app_config, migrated_database) -> Iterator[Any]:
     from workroom.db import db
 
     if migrated_database["kind"] == "postgresql":
-        _reset_postgres(app, migrated_database["reference"])
+        reset_postgres(app, migrated_database["reference"])
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import request as current_request
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, reset_postgres
 from workroom import create_app
 from workroom.audit.models import AuditEvent
 
@@ -153,10 +153,14 @@ def _failed_sign_in_address(app, headers: dict[str, str]) -> tuple[str, str]:
 
 
 @pytest.fixture
-def proxied_app(app_config, clean_env: pytest.MonkeyPatch, request: pytest.FixtureRequest):
+def proxied_app(
+    app_config, migrated_database, clean_env: pytest.MonkeyPatch, request: pytest.FixtureRequest
+):
     clean_env.setenv("WORKROOM_TRUSTED_PROXIES", request.param)
     app = create_app(app_config)
     yield app
+    if migrated_database["kind"] == "postgresql":
+        reset_postgres(app, migrated_database["reference"])
     _dispose(app)
 
 
