@@ -111,6 +111,9 @@ def seed_demo_if_empty_command(password: str | None) -> None:
 
 
 def init_cli(app: Flask) -> None:
+    from workroom.jobs import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     for command in (
         serve_command,
         create_user_command,

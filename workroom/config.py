@@ -56,6 +56,36 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    # Outgoing email (SMTP). No server: messages wait in the outbox with an error.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_DEFAULT_SENDER: str | None = None  # None: noreply@<host of PUBLIC_URL>
+    MAIL_TIMEOUT = 10
+
+    # SMS through an HTTP webhook gateway (template id + parameters + signature).
+    SMS_WEBHOOK_URL: str | None = None
+    SMS_WEBHOOK_TOKEN: str | None = None  # sent as a Bearer token
+    SMS_SIGNATURE = ""
+    SMS_TIMEOUT = 5
+
+    # Outbox retries: 1, 2, 4 … minutes up to an hour; then the message is marked failed.
+    OUTBOX_MAX_ATTEMPTS = 20
+    OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 3600
+    # A claimed message whose sender died is taken over after this long.
+    OUTBOX_LEASE_SECONDS = 600
+    OUTBOX_BATCH = 50
+
+    # Job runner: {job name: trigger keywords} replaces a job's trigger; None disables it.
+    JOB_TRIGGERS: dict[str, Any] = {}
+    JOBS_LOCK_POLL_SECONDS = 5
+    # Admins are warned when the runner's last heartbeat is older than this.
+    JOBS_HEARTBEAT_STALE_SECONDS = 120
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still submits
 
     # Flask-Security-Too: username sign-in, no self-service emails (messages go

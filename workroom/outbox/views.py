@@ -1,5 +1,95 @@
-"""Staff pages of the outbox area."""
+"""Staff pages of the outbox: outgoing messages, their errors, and the job runner's state."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_security import auth_required
+
+from workroom.auth.permissions import get_or_404, require
+from workroom.db import db, utcnow
+from workroom.errors import DomainError
+from workroom.outbox.models import CHANNELS, STATUSES, JobHeartbeat, OutboxMessage
+from workroom.outbox.queue import retry_message
 
 bp = Blueprint("outbox", __name__, url_prefix="/staff")
+
+# Admins only, like the audit log.
+PERMISSION = "outbox.manage"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunnerState:
+    beat: JobHeartbeat | None
+    stale: bool
+
+
+def runner_state(now: dt.datetime) -> RunnerState:
+    """The latest heartbeat, and whether it is missing or older than the stale limit."""
+    beat = db.session.scalars(
+        sa.select(JobHeartbeat).order_by(JobHeartbeat.beat_at.desc()).limit(1)
+    ).first()
+    limit = dt.timedelta(seconds=float(current_app.config.get("JOBS_HEARTBEAT_STALE_SECONDS", 120)))
+    return RunnerState(beat=beat, stale=beat is None or now - beat.beat_at > limit)
+
+
+@bp.get("/messages")
+@auth_required()
+def messages() -> Any:
+    require(PERMISSION)
+    status = request.args.get("status", "")
+    channel = request.args.get("channel", "")
+    stmt = sa.select(OutboxMessage)
+    if status in STATUSES:
+        stmt = stmt.where(OutboxMessage.status == status)
+    else:
+        status = ""
+    if channel in CHANNELS:
+        stmt = stmt.where(OutboxMessage.channel == channel)
+    else:
+        channel = ""
+    page = db.paginate(
+        stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return render_template(
+        "outbox/messages.html",
+        page=page,
+        filters={"status": status, "channel": channel},
+        statuses=STATUSES,
+        channels=CHANNELS,
+        counts=counts,
+        runner=runner_state(utcnow()),
+    )
+
+
+@bp.post("/messages/<int:message_id>/retry")
+@auth_required()
+def retry(message_id: int) -> Any:
+    message = get_or_404(OutboxMessage, message_id, PERMISSION)
+    try:
+        retry_message(message, utcnow())
+        db.session.commit()
+        flash(_("The message will be sent again shortly."))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    return redirect(url_for("outbox.messages", **_list_args()))
+
+
+def _list_args() -> dict[str, str]:
+    """The list filters the retry form carried, so the admin returns to the same view."""
+    args = {k: request.form.get(k, "")[:20] for k in ("status", "channel", "page")}
+    return {k: v for k, v in args.items() if v}
