@@ -270,3 +270,24 @@ def test_jobs_commands(app, db):
     assert once.exit_code == 0, once.output
     assert len(heartbeats(db)) == 1
     assert cli.invoke(jobs_cli, ["once", "nope"]).exit_code != 0
+
+
+def test_audit_purge_keeps_six_months_whatever_is_configured(app, db) -> None:
+    import datetime as dt
+
+    from workroom.audit.log import record
+    from workroom.audit.models import AuditEvent
+    from workroom.jobs import purge_audit
+
+    now = dt.datetime(2026, 11, 28, 12, 0)
+    record("test.old", summary="old", at=now - dt.timedelta(days=200))
+    record("test.recent", summary="recent", at=now - dt.timedelta(days=150))
+    db.session.commit()
+    app.config["AUDIT_RETENTION_DAYS"] = 30
+    purge_audit(now)
+    db.session.commit()
+    kept = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert kept == {"test.recent"}
+    purge_audit(now)
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(AuditEvent.action))) == {"test.recent"}

@@ -37,6 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from workroom.audit.log import purge_audit_events
 from workroom.db import db, utcnow
 from workroom.outbox.delivery import deliver_due
 from workroom.outbox.models import JobHeartbeat
@@ -113,9 +114,15 @@ def heartbeat(now: dt.datetime) -> None:
     )
 
 
+def purge_audit(now: dt.datetime) -> None:
+    """Remove audit events past their retention (never younger than six months)."""
+    purge_audit_events(now, int(current_app.config["AUDIT_RETENTION_DAYS"]))
+
+
 JOBS: list[Job] = [
     Job("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 15}, at_start=True),
     Job("heartbeat", heartbeat, {"trigger": "interval", "seconds": 30}, at_start=True),
+    Job("purge_audit", purge_audit, {"trigger": "cron", "hour": 3, "minute": 17}),
 ]
 
 
