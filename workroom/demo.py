@@ -13,9 +13,12 @@ import random
 import sqlalchemy as sa
 
 from workroom.auth.accounts import create_user, find_user, generate_password
-from workroom.db import db
+from workroom.db import db, utcnow
 from workroom.people.models import Agency, Deputy, ProfessionalGroup
 from workroom.places.models import Area, Workroom
+from workroom.schedule import demo as schedule_demo
+from workroom.suggestions import demo as suggestions_demo
+from workroom.visits import demo as visits_demo
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "建国华明丽芳军平伟强敏静秀英桂兰志刚海燕玉梅红霞勇杰涛磊斌超娟春晓东辉文慧颖鹏飞宇婷雪峰亮"
@@ -220,6 +223,10 @@ def seed_demo(password: str | None = None, now: dt.datetime | None = None) -> De
     workrooms = seed_places(created)
     seed_people(workrooms, created)
     seed_accounts(password, created)
+    now = now or utcnow()
+    created["reception days"] = schedule_demo.seed(now)
+    created["visits"] = visits_demo.seed(now)
+    created["suggestions"] = suggestions_demo.seed(now)
     return DemoReport(
         created=created,
         password=password if created["accounts"] else None,

@@ -41,6 +41,9 @@ from workroom.audit.log import purge_audit_events
 from workroom.db import db, utcnow
 from workroom.outbox.delivery import deliver_due
 from workroom.outbox.models import JobHeartbeat
+from workroom.schedule.reminders import send_reminders
+from workroom.suggestions.deadlines import check_deadlines
+from workroom.visits.retention import purge_visitor_data
 
 log = logging.getLogger("workroom.jobs")
 
@@ -123,6 +126,9 @@ JOBS: list[Job] = [
     Job("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 15}, at_start=True),
     Job("heartbeat", heartbeat, {"trigger": "interval", "seconds": 30}, at_start=True),
     Job("purge_audit", purge_audit, {"trigger": "cron", "hour": 3, "minute": 17}),
+    Job("send_reminders", send_reminders, {"trigger": "interval", "minutes": 5}, at_start=True),
+    Job("check_deadlines", check_deadlines, {"trigger": "interval", "minutes": 30}, at_start=True),
+    Job("purge_visitor_data", purge_visitor_data, {"trigger": "cron", "hour": 3, "minute": 41}),
 ]
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workroom.auth.permissions import own_filter, own_workroom_ids
 from workroom.db import Timestamped, db
 from workroom.errors import DomainError
 from workroom.people.models import Deputy
@@ -176,3 +177,13 @@ class Assignment(Timestamped, db.Model):
     @property
     def status_label(self) -> str:
         return str(ASSIGNMENT_STATUSES.get(self.status, self.status))
+
+
+@own_filter(ReceptionRule)
+def _own_rules(user: Any) -> sa.ColumnElement[bool]:
+    return ReceptionRule.workroom_id.in_(own_workroom_ids(user))
+
+
+@own_filter(ReceptionDay)
+def _own_days(user: Any) -> sa.ColumnElement[bool]:
+    return ReceptionDay.workroom_id.in_(own_workroom_ids(user))
