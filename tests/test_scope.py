@@ -74,6 +74,12 @@ ROUTE_ACCESS: dict[str, Access] = {
 
 # Arguments that name files, not objects.
 FILE_ROUTES = {"static", "security.static"}
+# Arguments that are secrets (an uploader's pending file, a signed link), not object
+# ids; each has its own access test next to its feature.
+SECRET_ROUTES = {
+    "roster_import.preview",  # tests/test_importing.py
+    "roster_import.confirm",
+}
 
 # Which object of the world a URL argument names, and which attribute gives its value.
 ARGUMENTS = {
@@ -97,7 +103,7 @@ def _object_rules(app) -> dict[str, Any]:
     return {
         rule.endpoint: rule
         for rule in app.url_map.iter_rules()
-        if rule.arguments and rule.endpoint not in FILE_ROUTES
+        if rule.arguments and rule.endpoint not in FILE_ROUTES | SECRET_ROUTES
     }
 
 

@@ -86,6 +86,14 @@ class DefaultConfig:
     # Admins are warned when the runner's last heartbeat is older than this.
     JOBS_HEARTBEAT_STALE_SECONDS = 120
 
+    # Largest request body; uploads have their own, smaller limits below.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Roster import: largest file, most rows, how long a checked upload waits.
+    IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    IMPORT_MAX_ROWS = 5000
+    IMPORT_PREVIEW_MINUTES = 30
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still submits
 
     # Flask-Security-Too: username sign-in, no self-service emails (messages go

@@ -99,7 +99,7 @@ def update_group(group: ProfessionalGroup, *, name: str, active: bool) -> None:
 # Deputies
 
 
-def _deputy_fields(
+def deputy_fields(
     *,
     name: str,
     level: str,
@@ -148,7 +148,7 @@ def create_deputy(
     Raises DomainError for a missing name, an unknown level, a malformed phone or email,
     or a monthly cap outside 1..31.
     """
-    fields = _deputy_fields(
+    fields = deputy_fields(
         name=name,
         level=level,
         term=term,
@@ -183,7 +183,7 @@ def update_deputy(
     active: bool,
 ) -> None:
     """Change a deputy's facts, groups and workrooms; same errors as ``create_deputy``."""
-    fields = _deputy_fields(
+    fields = deputy_fields(
         name=name,
         level=level,
         term=term,
