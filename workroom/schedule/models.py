@@ -187,3 +187,83 @@ def _own_rules(user: Any) -> sa.ColumnElement[bool]:
 @own_filter(ReceptionDay)
 def _own_days(user: Any) -> sa.ColumnElement[bool]:
     return ReceptionDay.workroom_id.in_(own_workroom_ids(user))
+
+
+# Swaps after publication
+
+
+SWAP_STATUSES = {
+    "pending": _l("Waiting for the liaison"),
+    "approved": _l("Approved"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+class SwapRequest(Timestamped, db.Model):
+    """A deputy's request to hand a published reception day to someone else.
+
+    The liaison approves it with a substitute or refuses it; a request whose day is
+    cancelled, or whose deputy is taken off the day, is withdrawn.
+    """
+
+    __tablename__ = "swap_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workroom_id: Mapped[int] = mapped_column(sa.ForeignKey("workroom.id"), index=True)
+    reception_day_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reception_day.id", ondelete="CASCADE"), index=True
+    )
+    deputy_id: Mapped[int] = mapped_column(sa.ForeignKey("deputy.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column()
+    substitute_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deputy.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decision_note: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    workroom: Mapped[Workroom] = relationship()
+    reception_day: Mapped[ReceptionDay] = relationship()
+    deputy: Mapped[Deputy] = relationship(foreign_keys=[deputy_id])
+    substitute: Mapped[Deputy | None] = relationship(foreign_keys=[substitute_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'refused', 'withdrawn')", name="status_known"
+        ),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return str(SWAP_STATUSES.get(self.status, self.status))
+
+
+@own_filter(SwapRequest)
+def _own_swaps(user: Any) -> sa.ColumnElement[bool]:
+    return SwapRequest.workroom_id.in_(own_workroom_ids(user))
+
+
+# Calendar feeds
+
+
+class DeputyFeedToken(db.Model):
+    """The secret link of a deputy's private calendar feed.
+
+    Only the SHA-256 of the token is stored: the link is shown once when issued.
+    A deputy has at most one live token; issuing a new one revokes the old.
+    """
+
+    __tablename__ = "deputy_feed_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(sa.ForeignKey("deputy.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+    deputy: Mapped[Deputy] = relationship()
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None

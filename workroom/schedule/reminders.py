@@ -1,9 +1,342 @@
-"""Scheduled work of this area."""
+"""Reminders to deputies before their reception days, their confirm/decline replies, and
+alerts to liaisons about days still unconfirmed.
+
+Every message goes through the outbox under a key naming the day, the person, the kind
+and the day's sequence, so a doubled run queues nothing twice and a changed day (its
+sequence raised) is announced again.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from workroom.audit.log import record
+from workroom.auth.models import Role, User, user_role, user_workroom
+from workroom.db import db
+from workroom.errors import Conflict, DomainError
+from workroom.outbox.queue import queue_email, queue_sms
+from workroom.places.models import Workroom
+from workroom.privacy import normalize_mobile
+from workroom.schedule.feeds import join_names, local_today, on_duty, time_window, zone
+from workroom.schedule.models import Assignment, ReceptionDay
+from workroom.schedule.tokens import make_assignment_token, public_url
+
+# Reminder kinds in the order they fall due. "published" is the notice sent when a
+# day is published (queued by the publishing code, not by the job).
+KINDS = ("published", "days_before", "evening_before")
+SMS_TEMPLATE = "RECEPTION_REMINDER"
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default))
+
+
+def _default_locale() -> str:
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+
+
+def reminder_moments(day: ReceptionDay) -> dict[str, dt.datetime]:
+    """When each scheduled reminder of a day falls due (naive UTC).
+
+    "days_before": REMINDER_DAYS_BEFORE (3) days before the start (none when 0);
+    "evening_before": the local day before at REMINDER_EVENING_HOUR (18) o'clock.
+    """
+    moments: dict[str, dt.datetime] = {}
+    days_before = _setting("REMINDER_DAYS_BEFORE", 3)
+    if days_before > 0:
+        moments["days_before"] = day.starts_at - dt.timedelta(days=days_before)
+    hour = _setting("REMINDER_EVENING_HOUR", 18)
+    evening = dt.datetime.combine(day.day - dt.timedelta(days=1), dt.time(hour), tzinfo=zone())
+    moments["evening_before"] = evening.astimezone(dt.UTC).replace(tzinfo=None)
+    return moments
+
+
+def unconfirmed_alert_moment(day: ReceptionDay) -> dt.datetime:
+    """When liaisons hear of deputies who have not confirmed: UNCONFIRMED_ALERT_DAYS (2)
+    days before the start."""
+    return day.starts_at - dt.timedelta(days=_setting("UNCONFIRMED_ALERT_DAYS", 2))
+
+
+def due_reminder(day: ReceptionDay, now: dt.datetime) -> str | None:
+    """The reminder kind due at ``now`` for a day that has not begun, or None.
+
+    When several are due (the runner was down, or the day was published late) only the
+    latest is sent: a deputy gets "tomorrow", not also "in three days".
+    """
+    if day.starts_at <= now:
+        return None
+    due = [(moment, kind) for kind, moment in reminder_moments(day).items() if moment <= now]
+    return max(due)[1] if due else None
+
+
+def reminder_key(day: ReceptionDay, assignment: Assignment, kind: str, channel: str) -> str:
+    return f"reminder:{day.id}:{assignment.deputy_id}:{kind}:{day.sequence}:{channel}"
+
+
+def response_links(assignment: Assignment) -> dict[str, str]:
+    """The signed confirm and decline addresses of an assignment (no sign-in needed)."""
+    return {
+        action: public_url("public.respond", token=make_assignment_token(assignment.id, action))
+        for action in ("confirm", "decline")
+    }
+
+
+def _days_ahead(day: ReceptionDay, now: dt.datetime) -> int:
+    """Whole local days from ``now`` to the day: 0 today, 1 tomorrow."""
+    return (day.day - local_today(now)).days
+
+
+def _subject(kind: str, ahead: int, date: str, window: str, workroom: str) -> str:
+    if kind == "published":
+        return _(
+            "You are on duty on %(date)s at %(workroom)s (reception day)",
+            date=date,
+            workroom=workroom,
+        )
+    if ahead == 0:
+        return _("Today %(time)s: reception day at %(workroom)s", time=window, workroom=workroom)
+    if ahead == 1:
+        return _("Tomorrow %(time)s: reception day at %(workroom)s", time=window, workroom=workroom)
+    return _("Reminder: reception day on %(date)s at %(workroom)s", date=date, workroom=workroom)
+
+
+def queue_deputy_reminder(assignment: Assignment, kind: str, now: dt.datetime) -> int:
+    """Queue one reminder of ``kind`` to the assignment's deputy; return messages queued.
+
+    An email (templates/email/reminder.txt) with confirm/decline links when the deputy
+    has an email address, and an SMS (template RECEPTION_REMINDER: date, time, workroom)
+    when the deputy has a mobile number. Keys carry the day's sequence; queueing again
+    changes nothing. The caller commits.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown reminder kind {kind!r}")
+    day = assignment.reception_day
+    deputy = assignment.deputy
+    workroom = day.workroom
+    count = 0
+    with force_locale(_default_locale()):
+        date = format_date(day.day, "full")
+        window = time_window(day)
+        ahead = _days_ahead(day, now)
+        if deputy.email and "@" in deputy.email:
+            others = join_names([a.deputy.name for a in on_duty(day) if a.deputy_id != deputy.id])
+            body = render_template(
+                "email/reminder.txt",
+                kind=kind,
+                ahead=ahead,
+                deputy=deputy,
+                day=day,
+                workroom=workroom,
+                date=date,
+                window=window,
+                others=others,
+                assignment=assignment,
+                links=response_links(assignment),
+                page_url=public_url("public.workroom", slug=workroom.slug),
+            )
+            queue_email(
+                reminder_key(day, assignment, kind, "email"),
+                deputy.email,
+                _subject(kind, ahead, date, window, workroom.name),
+                body,
+                now,
+            )
+            count += 1
+        mobile = _mobile(deputy.phone)
+        if mobile:
+            queue_sms(
+                reminder_key(day, assignment, kind, "sms"),
+                mobile,
+                (current_app.config.get("SMS_TEMPLATES") or {}).get(SMS_TEMPLATE, SMS_TEMPLATE),
+                {"date": format_date(day.day, "long"), "time": window, "workroom": workroom.name},
+                now,
+            )
+            count += 1
+    return count
+
+
+def _mobile(phone: str) -> str | None:
+    if not phone:
+        return None
+    try:
+        return normalize_mobile(phone)
+    except DomainError:
+        return None
+
+
+def workroom_liaisons(workroom_id: int) -> Sequence[User]:
+    """The active liaison accounts that run a workroom."""
+    return db.session.scalars(
+        sa.select(User)
+        .join(user_workroom, user_workroom.c.user_id == User.id)
+        .join(user_role, user_role.c.user_id == User.id)
+        .join(Role, Role.id == user_role.c.role_id)
+        .where(
+            user_workroom.c.workroom_id == workroom_id,
+            Role.name == "liaison",
+            User.active.is_(True),
+        )
+        .order_by(User.id)
+    ).all()
+
+
+def _alert_liaisons(
+    day: ReceptionDay, key_prefix: str, template: str, subject: str, now: dt.datetime, **context
+) -> int:
+    """Email the workroom's liaisons who have an address (accounts without one are skipped)."""
+    count = 0
+    for user in workroom_liaisons(day.workroom_id):
+        if not user.email or "@" not in user.email:
+            continue
+        body = render_template(
+            template,
+            user=user,
+            day=day,
+            workroom=day.workroom,
+            date=format_date(day.day, "full"),
+            window=time_window(day),
+            staff_url=public_url("site.staff_home"),
+            **context,
+        )
+        queue_email(f"{key_prefix}:{user.id}", user.email, subject, body, now)
+        count += 1
+    return count
+
+
+def queue_unconfirmed_alert(day: ReceptionDay, now: dt.datetime) -> int:
+    """Tell the workroom's liaisons which deputies have not confirmed the day; return the
+    emails queued (none when everyone confirmed). Key ``unconfirmed:<day>:<sequence>:<user>``."""
+    waiting = [a.deputy for a in day.assignments if a.status == "assigned"]
+    if not waiting:
+        return 0
+    with force_locale(_default_locale()):
+        subject = _(
+            "Not yet confirmed: reception day on %(date)s at %(workroom)s",
+            date=format_date(day.day, "full"),
+            workroom=day.workroom.name,
+        )
+        return _alert_liaisons(
+            day,
+            f"unconfirmed:{day.id}:{day.sequence}",
+            "email/unconfirmed_alert.txt",
+            subject,
+            now,
+            waiting=waiting,
+        )
 
 
 def send_reminders(now: dt.datetime) -> None:
-    """Queue reminders to deputies and alerts to liaisons that are due at now."""
+    """Queue reminders to deputies and alerts to liaisons that are due at now.
+
+    Looks at published days of active workrooms that have not begun: each deputy who has
+    not declined gets the latest reminder due (see :func:`due_reminder`); the liaisons
+    hear of deputies still unconfirmed once the alert is due. Days that have begun get
+    nothing, however late the run. Idempotent: the outbox keys make a repeat a no-op.
+    """
+    now = _naive_utc(now)
+    reach = max(_setting("REMINDER_DAYS_BEFORE", 3), _setting("UNCONFIRMED_ALERT_DAYS", 2), 2)
+    days = db.session.scalars(
+        sa.select(ReceptionDay)
+        .join(Workroom, Workroom.id == ReceptionDay.workroom_id)
+        .where(
+            ReceptionDay.status == "published",
+            Workroom.active.is_(True),
+            ReceptionDay.starts_at > now,
+            ReceptionDay.starts_at <= now + dt.timedelta(days=reach),
+        )
+        .options(
+            selectinload(ReceptionDay.assignments).selectinload(Assignment.deputy),
+            selectinload(ReceptionDay.workroom),
+        )
+        .order_by(ReceptionDay.starts_at, ReceptionDay.id)
+    ).all()
+    for day in days:
+        kind = due_reminder(day, now)
+        if kind:
+            for assignment in on_duty(day):
+                if assignment.deputy.active:
+                    queue_deputy_reminder(assignment, kind, now)
+        if unconfirmed_alert_moment(day) <= now:
+            queue_unconfirmed_alert(day, now)
+
+
+# Replies from the links in reminders
+
+
+def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime) -> bool:
+    """Confirm or decline an assignment for its deputy; False when it already was so.
+
+    A decline raises the day's sequence (the published roster changed) and tells the
+    workroom's liaisons. Raises Conflict when the day is not published, has begun, or
+    when confirming a day the deputy declined.
+    """
+    now = _naive_utc(now)
+    day = assignment.reception_day
+    if day.status == "cancelled":
+        raise Conflict(_l("This reception day was cancelled."))
+    if day.status != "published" or day.starts_at <= now:
+        raise Conflict(_l("This reception day no longer takes replies."))
+    deputy = assignment.deputy
+    if action == "confirm":
+        if assignment.status == "confirmed":
+            return False
+        if assignment.status == "declined":
+            raise Conflict(_l("You declined this day. Please call the liaison to change that."))
+        assignment.status = "confirmed"
+        assignment.confirmed_at = now
+        record(
+            "assignment.confirm",
+            assignment,
+            summary=f"{deputy.name} confirmed {day.day} at {day.workroom.name}",
+            at=now,
+        )
+        return True
+    if action != "decline":
+        raise DomainError(_l("Unknown reply."), "action")
+    if assignment.status == "declined":
+        return False
+    assignment.status = "declined"
+    assignment.confirmed_at = None
+    day.sequence += 1
+    record(
+        "assignment.decline",
+        assignment,
+        summary=f"{deputy.name} declined {day.day} at {day.workroom.name}",
+        at=now,
+    )
+    with force_locale(_default_locale()):
+        subject = _(
+            "%(name)s cannot attend the reception day on %(date)s",
+            name=deputy.name,
+            date=format_date(day.day, "full"),
+        )
+        _alert_liaisons(
+            day,
+            f"declined:{day.id}:{deputy.id}",
+            "email/declined_alert.txt",
+            subject,
+            now,
+            deputy=deputy,
+            remaining=join_names([a.deputy.name for a in on_duty(day)]),
+        )
+    return True
+
+
+def reply_window_open(assignment: Assignment, now: dt.datetime) -> bool:
+    """Whether the deputy can still answer: the day is published and has not begun."""
+    day = assignment.reception_day
+    return day.status == "published" and day.starts_at > _naive_utc(now)
