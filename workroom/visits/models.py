@@ -91,8 +91,8 @@ class Visit(Timestamped, db.Model):
     phone_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     wants_reply: Mapped[bool] = mapped_column(default=False)
-    # The local date the ticket belongs to, its number, and the label shown ("A012",
-    # or a kiosk's provisional "K2-003").
+    # The local date the ticket belongs to, its number, and the label shown ("012",
+    # or a kiosk's provisional "K2-003"); see workroom.visits.checkin.
     ticket_date: Mapped[dt.date | None] = mapped_column(index=True)
     ticket_number: Mapped[int | None] = mapped_column()
     ticket_label: Mapped[str | None] = mapped_column(sa.String(20))
@@ -127,7 +127,11 @@ class Visit(Timestamped, db.Model):
     deputy: Mapped[Deputy | None] = relationship()
     kiosk: Mapped[Kiosk | None] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("workroom_id", "ticket_date", "ticket_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workroom_id", "ticket_date", "ticket_number"),
+        # A day's queue: counting who waits ahead of a ticket reads this index alone.
+        sa.Index("ix_visit_queue", "workroom_id", "ticket_date", "status", "ticket_number"),
+    )
 
 
 class DutyAttendance(db.Model):

@@ -151,6 +151,11 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_visit_deputy_id"), ["deputy_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_visit_phone_hash"), ["phone_hash"], unique=False)
         batch_op.create_index(
+            "ix_visit_queue",
+            ["workroom_id", "ticket_date", "status", "ticket_number"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_visit_reception_day_id"), ["reception_day_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_visit_status"), ["status"], unique=False)
@@ -167,6 +172,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_visit_ticket_date"))
         batch_op.drop_index(batch_op.f("ix_visit_status"))
         batch_op.drop_index(batch_op.f("ix_visit_reception_day_id"))
+        batch_op.drop_index("ix_visit_queue")
         batch_op.drop_index(batch_op.f("ix_visit_phone_hash"))
         batch_op.drop_index(batch_op.f("ix_visit_deputy_id"))
         batch_op.drop_index(batch_op.f("ix_visit_category_id"))
