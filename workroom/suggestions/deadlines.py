@@ -1,9 +1,280 @@
-"""Scheduled work of this area."""
+"""Deadlines of suggestions on the shared working-day calendar, and the job that warns
+before them and escalates after them.
+
+Policies (defaults, each a setting):
+- ``citizen``: accepted within ACCEPT_WORKING_DAYS (2) and answered within
+  REPLY_WORKING_DAYS (15) working days of assignment; extendable once by up to
+  EXTENSION_MAX_WORKING_DAYS (15) working days.
+- ``deputy`` (a deputy's formal suggestion): accepted within ACCEPT_WORKING_DAYS and
+  answered within DEPUTY_REPLY_MONTHS (3) calendar months; extendable once by up to
+  DEPUTY_EXTENSION_MAX_MONTHS (3) months.
+A deadline counted in months that falls on a day off moves to the next working day.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from workroom.auth.models import Role, User, user_role, user_workroom
+from workroom.db import db
+from workroom.outbox.queue import queue_email
+from workroom.people.models import Agency
+from workroom.suggestions.models import Suggestion, SuggestionAgency
+from workroom.workdays.calendar import (
+    WorkingCalendar,
+    add_working_days,
+    next_working_day,
+    working_calendar,
+)
+
+OPEN_STATUSES = ("assigned", "accepted")
+# Lists call a deadline "due soon" within this many working days.
+DUE_SOON_WORKING_DAYS = 3
+
+DEADLINE_STATES = ("on_time", "due_soon", "overdue")
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default))
+
+
+def local_date(now: dt.datetime) -> dt.date:
+    """The date in the configured zone at ``now`` (naive values are UTC)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, on the next working day when that is a day off.
+
+    Month ends stay inside the month: 31 January plus 3 months is 30 April.
+    """
+    return next_working_day(day + relativedelta(months=months))
+
+
+def accept_due_for(assigned_on: dt.date, policy: str = "citizen") -> dt.date:
+    """The last day to accept a suggestion assigned on ``assigned_on`` (both policies)."""
+    return add_working_days(assigned_on, _setting("ACCEPT_WORKING_DAYS", 2))
+
+
+def reply_due_for(assigned_on: dt.date, policy: str = "citizen") -> dt.date:
+    """The last day to answer a suggestion assigned on ``assigned_on``."""
+    if policy == "deputy":
+        return add_months(assigned_on, _setting("DEPUTY_REPLY_MONTHS", 3))
+    return add_working_days(assigned_on, _setting("REPLY_WORKING_DAYS", 15))
+
+
+def compute_deadlines(policy: str, assigned_on: dt.date) -> tuple[dt.date, dt.date]:
+    """(accept_due, reply_due) for a suggestion assigned on ``assigned_on``."""
+    return accept_due_for(assigned_on, policy), reply_due_for(assigned_on, policy)
+
+
+def extension_limit(policy: str, reply_due: dt.date) -> dt.date:
+    """The latest answer date one extension may grant beyond ``reply_due``."""
+    if policy == "deputy":
+        return add_months(reply_due, _setting("DEPUTY_EXTENSION_MAX_MONTHS", 3))
+    return add_working_days(reply_due, _setting("EXTENSION_MAX_WORKING_DAYS", 15))
+
+
+def _calendar_for(today: dt.date) -> WorkingCalendar:
+    return working_calendar(range(today.year - 1, today.year + 2))
+
+
+def due_soon_end(today: dt.date, calendar: WorkingCalendar | None = None) -> dt.date:
+    """The first day that is no longer "due soon": a due date in [today, this day)
+    lies within DUE_SOON_WORKING_DAYS working days."""
+    calendar = calendar or _calendar_for(today)
+    return calendar.add_working_days(today, DUE_SOON_WORKING_DAYS + 1)
+
+
+def deadline_state(s: Any, today: dt.date, calendar: WorkingCalendar | None = None) -> str | None:
+    """ "on_time", "due_soon" (answer due within 3 working days) or "overdue" (the
+    acceptance or the answer is late) for a suggestion being handled; None otherwise.
+
+    Pass a ``calendar`` when classifying many suggestions (it saves the queries).
+    """
+    if s.status not in OPEN_STATUSES or s.reply_due is None:
+        return None
+    if s.reply_due < today or (
+        s.status == "assigned" and s.accept_due is not None and s.accept_due < today
+    ):
+        return "overdue"
+    if s.reply_due < due_soon_end(today, calendar):
+        return "due_soon"
+    return "on_time"
+
+
+def deadline_filter(
+    state: str, today: dt.date, calendar: WorkingCalendar | None = None
+) -> sa.ColumnElement[bool]:
+    """A WHERE clause selecting the suggestions ``deadline_state`` puts in ``state``."""
+    open_ = Suggestion.status.in_(OPEN_STATUSES) & Suggestion.reply_due.is_not(None)
+    overdue = sa.or_(
+        Suggestion.reply_due < today,
+        sa.and_(Suggestion.status == "assigned", Suggestion.accept_due < today),
+    )
+    if state == "overdue":
+        return sa.and_(open_, overdue)
+    end = due_soon_end(today, calendar)
+    if state == "due_soon":
+        return sa.and_(open_, sa.not_(overdue), Suggestion.reply_due < end)
+    if state == "on_time":
+        return sa.and_(open_, sa.not_(overdue), Suggestion.reply_due >= end)
+    return sa.false()
+
+
+# The deadline job
+
+
+def liaisons_by_workroom(workroom_ids: set[int]) -> dict[int, list[Any]]:
+    """Active liaison accounts with an email address, by the workrooms they run."""
+    if not workroom_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(user_workroom.c.workroom_id, User)
+        .join(User, User.id == user_workroom.c.user_id)
+        .join(user_role, user_role.c.user_id == User.id)
+        .join(Role, Role.id == user_role.c.role_id)
+        .where(
+            user_workroom.c.workroom_id.in_(workroom_ids),
+            Role.name == "liaison",
+            User.active,
+            User.email.is_not(None),
+            User.email != "",
+        )
+        .order_by(User.id)
+    ).all()
+    found: dict[int, list[Any]] = defaultdict(list)
+    for workroom_id, user in rows:
+        found[workroom_id].append(user)
+    return found
+
+
+def notice_body(s: Any, lines: list[str]) -> str:
+    """The text of a notice about suggestion ``s``: its code and title, ``lines``, a link."""
+    link = current_app.config.get("PUBLIC_URL", "")
+    return "\n".join(
+        [
+            _("Suggestion %(code)s: %(title)s", code=s.tracking_code, title=s.title),
+            *lines,
+            "",
+            _("Sign in to Workroom to handle it: %(link)s", link=link),
+        ]
+    )
+
+
+def email_if_address(key: str, to: str | None, subject: str, body: str, now: dt.datetime) -> None:
+    """Queue an email under ``key``; recipients without an address are skipped."""
+    if to and "@" in to:
+        queue_email(key, to, subject, body, now)
 
 
 def check_deadlines(now: dt.datetime) -> None:
-    """Queue deadline warnings and overdue notices due at now."""
+    """Queue deadline warnings and overdue notices due at ``now``.
+
+    - Before the answer deadline (within DEADLINE_WARNING_WORKING_DAYS working days,
+      default 3): one warning per deadline to the lead agency and to co-handlers that
+      have not sent their opinion.
+    - After the acceptance or answer deadline, on each working day: one notice per
+      suggestion, kind (``accept`` / ``reply``), day and recipient to the lead agency,
+      its supervising agency and the liaisons of the suggestion's workroom.
+    Agencies and liaisons without an email address are skipped. Idempotent: every
+    message carries a dedupe key.
+    """
+    today = local_date(now)
+    calendar = _calendar_for(today)
+    warn_end = calendar.add_working_days(today, _setting("DEADLINE_WARNING_WORKING_DAYS", 3) + 1)
+    rows = db.session.scalars(
+        sa.select(Suggestion)
+        .where(
+            Suggestion.status.in_(OPEN_STATUSES),
+            sa.or_(
+                Suggestion.reply_due < warn_end,
+                sa.and_(Suggestion.status == "assigned", Suggestion.accept_due < today),
+            ),
+        )
+        .options(
+            selectinload(Suggestion.agencies).selectinload(SuggestionAgency.agency),
+            selectinload(Suggestion.lead_agency).selectinload(Agency.supervisor),
+        )
+        .order_by(Suggestion.id)
+    ).all()
+    liaisons = liaisons_by_workroom({s.workroom_id for s in rows if s.workroom_id})
+    working_today = calendar.is_working_day(today)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+        for s in rows:
+            if s.reply_due is not None and today <= s.reply_due < warn_end:
+                _warn(s, now)
+            if not working_today:
+                continue
+            if s.reply_due is not None and s.reply_due < today:
+                _overdue(s, "reply", s.reply_due, today, calendar, liaisons, now)
+            if s.status == "assigned" and s.accept_due is not None and s.accept_due < today:
+                _overdue(s, "accept", s.accept_due, today, calendar, liaisons, now)
+
+
+def _warn(s: Any, now: dt.datetime) -> None:
+    subject = _(
+        "Due %(date)s: suggestion %(code)s", date=s.reply_due.isoformat(), code=s.tracking_code
+    )
+    for link in s.agencies:
+        if link.role != "lead" and link.opinion_at is not None:
+            continue
+        if link.role == "lead":
+            line = _("Your agency must answer it by %(date)s.", date=s.reply_due.isoformat())
+        else:
+            line = _(
+                "Send your opinion to the lead agency before %(date)s.",
+                date=s.reply_due.isoformat(),
+            )
+        key = f"warning:{s.id}:reply:{s.reply_due.isoformat()}:agency{link.agency_id}"
+        email_if_address(key, link.agency.email, subject, notice_body(s, [line]), now)
+
+
+def _overdue(
+    s: Any,
+    kind: str,
+    due: dt.date,
+    today: dt.date,
+    calendar: WorkingCalendar,
+    liaisons: dict[int, list[Any]],
+    now: dt.datetime,
+) -> None:
+    late = calendar.working_days_between(due, today)
+    if kind == "accept":
+        subject = _("Not accepted in time: suggestion %(code)s", code=s.tracking_code)
+        line = _(
+            "It was due to be accepted by %(date)s (%(n)s working days ago).",
+            date=due.isoformat(),
+            n=late,
+        )
+    else:
+        subject = _("Answer overdue: suggestion %(code)s", code=s.tracking_code)
+        line = _(
+            "It was due to be answered by %(date)s (%(n)s working days ago).",
+            date=due.isoformat(),
+            n=late,
+        )
+    lead = s.lead_agency
+    lines = [_("Lead agency: %(name)s", name=lead.name if lead else "—"), line]
+    body = notice_body(s, lines)
+    prefix = f"overdue:{s.id}:{kind}:{today.isoformat()}"
+    recipients: list[tuple[str, str | None]] = []
+    if lead is not None:
+        recipients.append((f"agency{lead.id}", lead.email))
+        if lead.supervisor is not None and lead.supervisor.active:
+            recipients.append((f"agency{lead.supervisor.id}", lead.supervisor.email))
+    recipients.extend((f"user{u.id}", u.email) for u in liaisons.get(s.workroom_id or 0, []))
+    for recipient, address in recipients:
+        email_if_address(f"{prefix}:{recipient}", address, subject, body, now)

@@ -24,7 +24,7 @@ SOURCES = {
 }
 STATUSES = {
     "triage": _l("Awaiting routing"),
-    "assigned": _l("Assigned"),
+    "assigned": _l("Assigned to an agency"),
     "accepted": _l("Accepted"),
     "replied": _l("Replied"),
     "closed": _l("Closed"),
@@ -44,6 +44,28 @@ SATISFACTION = {
 # citizen: accept within 2 working days, answer within 15 working days;
 # deputy: a deputy's formal suggestion, answered within 3 calendar months.
 DEADLINE_POLICIES = {"citizen": _l("Citizen's suggestion"), "deputy": _l("Deputy's suggestion")}
+# The steps of a suggestion's timeline.
+EVENT_KINDS = {
+    "submitted": _l("Submitted"),
+    "assigned": _l("Assigned to an agency"),
+    "accepted": _l("Accepted"),
+    "returned": _l("Returned as misassigned"),
+    "extension_requested": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"),
+    "extension_refused": _l("Extension refused"),
+    "co_opinion": _l("Co-handler's opinion"),
+    "replied": _l("Replied"),
+    "followed_up": _l("Followed up"),
+    "closed": _l("Closed"),
+    "rehandled": _l("Handled again"),
+    "merged": _l("Merged"),
+}
+EXTENSION_STATUSES = {
+    "pending": _l("Waiting for a decision"),
+    "approved": _l("Approved"),
+    "refused": _l("Refused"),
+    "cancelled": _l("Cancelled"),
+}
 
 routing_rule_co_agency = sa.Table(
     "routing_rule_co_agency",
@@ -116,7 +138,12 @@ class Suggestion(Timestamped, db.Model):
     routing_rule: Mapped[RoutingRule | None] = relationship()
     group: Mapped[ProfessionalGroup | None] = relationship()
     deputy: Mapped[Deputy | None] = relationship()
-    merged_into: Mapped[Suggestion | None] = relationship(remote_side=[id])
+    merged_into: Mapped[Suggestion | None] = relationship(
+        remote_side=[id], back_populates="duplicates"
+    )
+    duplicates: Mapped[list[Suggestion]] = relationship(
+        back_populates="merged_into", order_by="Suggestion.id"
+    )
     citizens: Mapped[list[SuggestionCitizen]] = relationship(
         back_populates="suggestion", order_by="SuggestionCitizen.id", cascade="all, delete-orphan"
     )
@@ -126,6 +153,13 @@ class Suggestion(Timestamped, db.Model):
     events: Mapped[list[SuggestionEvent]] = relationship(
         back_populates="suggestion", order_by="SuggestionEvent.id", cascade="all, delete-orphan"
     )
+    extension_requests: Mapped[list[ExtensionRequest]] = relationship(
+        back_populates="suggestion", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUSES.get(self.status, self.status))
 
 
 class SuggestionCitizen(db.Model):
@@ -186,9 +220,17 @@ class SuggestionEvent(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     # Shown on the public tracking page (e.g. submitted, assigned, replied).
     public: Mapped[bool] = mapped_column(default=False)
+    # Whether an acceptance, reply or co-handler's opinion came by its deadline.
+    on_time: Mapped[bool | None] = mapped_column()
+    # A short code completing the step: the reply class, the satisfaction, a date.
+    detail: Mapped[str] = mapped_column(sa.String(40), default="")
 
     suggestion: Mapped[Suggestion] = relationship(back_populates="events")
     agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return str(EVENT_KINDS.get(self.kind, self.kind))
 
 
 class ExtensionRequest(Timestamped, db.Model):
@@ -204,6 +246,14 @@ class ExtensionRequest(Timestamped, db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    suggestion: Mapped[Suggestion] = relationship(back_populates="extension_requests")
+    agency: Mapped[Agency] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return str(EXTENSION_STATUSES.get(self.status, self.status))
 
 
 class Attachment(Timestamped, db.Model):

@@ -206,6 +206,7 @@ def upgrade():
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decision_note", sa.String(length=500), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -256,6 +257,8 @@ def upgrade():
         sa.Column("agency_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("on_time", sa.Boolean(), nullable=True),
+        sa.Column("detail", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["user.id"], name=op.f("fk_suggestion_event_actor_id_user")
         ),
