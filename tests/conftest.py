@@ -24,6 +24,24 @@ PASSWORD = "correct-horse-battery"
 REFERENCE_TABLES = ("role", "category")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Compile the translation catalogs when missing or older than their .po files
+    (``make test`` already does; this keeps a bare ``pytest`` run in Chinese too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "workroom" / "translations"
+    for po_path in root.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
 def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
     return {
         "TESTING": True,

@@ -61,7 +61,9 @@ def test_admin_creates_a_liaison_and_sees_the_password_once(
     response = post_form(
         client,
         "/staff/users/new",
-        _account(username="liuyang", display_name="刘洋", role="liaison", workroom_ids=[workroom.id]),
+        _account(
+            username="liuyang", display_name="刘洋", role="liaison", workroom_ids=[workroom.id]
+        ),
     )
     assert response.status_code == 200
     match = re.search(r"<code>([^<]+)</code>", response.get_data(as_text=True))

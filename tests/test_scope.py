@@ -8,7 +8,12 @@ is added here.
 The world: workrooms A and B; deputy DA attached to A (the deputy account's own
 record) and DB attached to B; agency X (the handler's own) and Y. "Inside" means the
 A/DA/X side, "outside" the B/DB/Y side; objects without an owner (areas, groups,
-categories, accounts) have two equal instances.
+categories, accounts) have two equal instances. Schedule, visit, kiosk and suggestion
+objects hang off the workroom (and agency) of their side.
+
+Roles are signed in one after the other on the same world, so a POST that changes an
+object (a ticket marked no-show, a suggestion accepted) leaves it changed for the roles
+after: some expected answers below are 409 because an earlier role already acted.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ NO = 404
 BOTH = (OK, OK)
 INSIDE = (OK, NO)
 NEITHER = (NO, NO)
+# Refused for the role whatever the object (``require``): says nothing about the object.
+NO403 = (403, 403)
 
 # Signed in in this order; admin last, so a destructive POST cannot hide another role's result.
 ROLES = ("viewer", "liaison", "deputy", "agency_handler", "admin")
@@ -45,6 +52,21 @@ class Access:
 
 
 ADMIN_ONLY = Access(admin=BOTH)
+PUBLIC = Access(admin=BOTH, viewer=BOTH, liaison=BOTH, deputy=BOTH, agency_handler=BOTH)
+SCHEDULE_VIEW = Access(admin=BOTH, viewer=BOTH, liaison=INSIDE, deputy=INSIDE, agency_handler=NO403)
+SCHEDULE_MANAGE = Access(
+    admin=BOTH, liaison=INSIDE, viewer=NO403, deputy=NO403, agency_handler=NO403
+)
+
+
+def _own_days(deputy: tuple[Any, Any]) -> Access:
+    """A deputy's own days: anyone else has none, refused before the assignment is read."""
+    return Access(admin=NO403, viewer=NO403, liaison=NO403, deputy=deputy, agency_handler=NO403)
+
+
+QUEUE_CONFLICT = Access(admin=(409, 409), liaison=(409, NO), deputy=(403, NO))
+SUGGESTION_VIEW = Access(admin=BOTH, viewer=BOTH, liaison=INSIDE, deputy=INSIDE)
+SUGGESTION_MANAGE = Access(admin=BOTH, liaison=INSIDE)
 
 ROUTE_ACCESS: dict[str, Access] = {
     # places
@@ -70,6 +92,97 @@ ROUTE_ACCESS: dict[str, Access] = {
     "workdays.adjustment_delete": ADMIN_ONLY,
     # outgoing messages
     "outbox.retry": ADMIN_ONLY,
+    # reception schedule
+    **dict.fromkeys(
+        (
+            "schedule.rule_new",
+            "schedule.rule_edit",
+            "schedule.generate",
+            "schedule.preview",
+            "schedule.publish",
+            "schedule.swaps",
+            "schedule.add",
+            "schedule.cancel",
+            "schedule.replace",
+            "schedule.swap_approve",
+        ),
+        SCHEDULE_MANAGE,
+    ),
+    "schedule.overview": SCHEDULE_VIEW,
+    "schedule.day": SCHEDULE_VIEW,
+    # The day has begun: taking a deputy off it, refusing a swap on it, or confirming or
+    # declining it is too late (409); the forms of the other steps are refused first (400).
+    "schedule.remove": dataclasses.replace(SCHEDULE_MANAGE, admin=(409, 409), liaison=(409, NO)),
+    "schedule.swap_refuse": dataclasses.replace(
+        SCHEDULE_MANAGE, admin=(409, 409), liaison=(409, NO)
+    ),
+    "schedule.my_day_confirm": _own_days(deputy=(409, NO)),
+    "schedule.my_day_decline": _own_days(deputy=(409, NO)),
+    "schedule.my_day_swap": _own_days(deputy=INSIDE),
+    # public schedule pages
+    "public.workroom": PUBLIC,
+    "public.notice": PUBLIC,
+    "public.qr": PUBLIC,
+    "public.feed": PUBLIC,
+    # Its POST (issue or revoke the link) is the deputy's own or an admin's: others who
+    # may see the deputy get 403.
+    "public.deputy_feed_manage": Access(admin=BOTH, viewer=BOTH, liaison=INSIDE, deputy=INSIDE),
+    # kiosks and check-in
+    "kiosk.kiosk_pairing_code": ADMIN_ONLY,
+    "kiosk.kiosk_revoke": ADMIN_ONLY,
+    "kiosk.phone_checkin": PUBLIC,
+    # JSON from citizens' devices; the empty body is refused (400) on either side.
+    "api.create_checkin": PUBLIC,
+    # the display board
+    "board.board": PUBLIC,
+    "board.state": PUBLIC,
+    # visits: no reception day today, so the world's deputy is not on duty (403) and
+    # there is no ticket to call (409); the visit waits without a ticket of today.
+    "visits.console": Access(admin=BOTH, viewer=BOTH, liaison=INSIDE, deputy=INSIDE),
+    "visits.arrive": Access(admin=BOTH, liaison=INSIDE, deputy=(403, NO)),
+    "visits.call_next": QUEUE_CONFLICT,
+    # Viewers see the workroom but may not log visits anywhere.
+    "visits.log_new": Access(admin=BOTH, viewer=NO403, liaison=INSIDE, deputy=INSIDE),
+    # Its POST (saving the record) answers 404 to whoever may only view the visit.
+    "visits.record": Access(admin=BOTH, viewer=BOTH, liaison=INSIDE, deputy=INSIDE),
+    "visits.reveal": Access(admin=BOTH, liaison=INSIDE),
+    "visits.recall": QUEUE_CONFLICT,
+    # The liaison marks the inside ticket a no-show first; the admin finds it done.
+    "visits.no_show": Access(admin=(409, OK), liaison=INSIDE, deputy=(403, NO)),
+    "visits.start": QUEUE_CONFLICT,
+    "visits.finish": QUEUE_CONFLICT,
+    "visits.transfer": Access(admin=BOTH, liaison=INSIDE, deputy=(403, NO)),
+    # routing rules
+    "routing.rule_edit": ADMIN_ONLY,
+    # suggestions: staff pages (agency handlers use the portal instead)
+    "suggestions.detail": SUGGESTION_VIEW,
+    "suggestions.attachment": dataclasses.replace(SUGGESTION_VIEW, agency_handler=INSIDE),
+    **dict.fromkeys(
+        (
+            "suggestions.assign",
+            "suggestions.decide_extension",
+            "suggestions.follow_up",
+            "suggestions.merge",
+            "suggestions.rehandle",
+            "suggestions.upload",
+        ),
+        SUGGESTION_MANAGE,
+    ),
+    # Only a replied suggestion can be closed (the world's is assigned).
+    "suggestions.close": Access(admin=(409, 409), liaison=(409, NO)),
+    # the agency portal: the inside handler accepts the suggestion; the other steps'
+    # empty forms are refused (400)
+    **dict.fromkeys(
+        (
+            "portal.detail",
+            "portal.accept",
+            "portal.reply",
+            "portal.request_extension",
+            "portal.return_misassigned",
+            "portal.opinion",
+        ),
+        Access(agency_handler=INSIDE),
+    ),
 }
 
 # Arguments that name files, not objects.
@@ -79,7 +192,14 @@ FILE_ROUTES = {"static", "security.static"}
 SECRET_ROUTES = {
     "roster_import.preview",  # tests/test_importing.py
     "roster_import.confirm",
+    "public.deputy_feed",  # tests/test_feeds.py
+    "public.respond",  # tests/test_reminders.py
+    # A citizen's tracking code, answered only with the phone's last 4 digits
+    # (workroom/suggestions/tracking.py).
+    "tracking.api_track",
 }
+# Endpoints that take a JSON body instead of a form (no CSRF token: no session to forge).
+JSON_ROUTES = {"api.create_checkin"}
 
 # Which object of the world a URL argument names, and which attribute gives its value.
 ARGUMENTS = {
@@ -96,6 +216,15 @@ ARGUMENTS = {
     "category_id": ("category", "id"),
     "adjustment_id": ("adjustment", "id"),
     "message_id": ("message", "id"),
+    "reception_rule_id": ("reception_rule", "id"),
+    "day_id": ("reception_day", "id"),
+    "assignment_id": ("assignment", "id"),
+    "swap_id": ("swap_request", "id"),
+    "kiosk_id": ("kiosk", "id"),
+    "visit_id": ("visit", "id"),
+    "suggestion_id": ("suggestion", "id"),
+    "attachment_id": ("attachment", "id"),
+    "rule_id": ("routing_rule", "id"),
 }
 
 
@@ -188,6 +317,9 @@ def world(db, make_area, make_workroom, make_deputy, make_agency, make_user) -> 
             "message": messages[1],
         },
     }
+    for tag, side in zip("AB", sides.values(), strict=True):
+        side.update(_side_objects(db, side, tag))
+    db.session.commit()
     scope = {
         "liaison": {"workrooms": [room_a]},
         "deputy": {"deputy": deputy_a},
@@ -198,6 +330,98 @@ def world(db, make_area, make_workroom, make_deputy, make_agency, make_user) -> 
         for role in ROLES
     }
     return {**sides, "accounts": accounts}
+
+
+# A reception day that has already begun: changes to it answer 409, so every role finds
+# it as it was.
+DAY_START = dt.datetime(2026, 3, 4, 1, 0)
+
+
+def _side_objects(db, side: dict[str, Any], tag: str) -> dict[str, Any]:
+    """The schedule, visit, kiosk and suggestion objects of one side's workroom and agency."""
+    from workroom.schedule.models import Assignment, ReceptionDay, ReceptionRule, SwapRequest
+    from workroom.suggestions import attachments
+    from workroom.suggestions.models import (
+        ExtensionRequest,
+        RoutingRule,
+        Suggestion,
+        SuggestionAgency,
+    )
+    from workroom.visits.kiosk_auth import register_kiosk
+    from workroom.visits.models import Visit
+
+    room, deputy, agency = side["workroom"], side["deputy"], side["agency"]
+    rule = ReceptionRule(
+        workroom=room,
+        rrule="FREQ=WEEKLY;BYDAY=WE",
+        starts_at_time=dt.time(9, 0),
+        ends_at_time=dt.time(11, 30),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    day = ReceptionDay(
+        workroom=room,
+        rule=rule,
+        day=DAY_START.date(),
+        starts_at=DAY_START,
+        ends_at=DAY_START + dt.timedelta(hours=2, minutes=30),
+        status="published",
+        published_at=DAY_START - dt.timedelta(days=30),
+    )
+    assignment = Assignment(reception_day=day, deputy=deputy)
+    swap = SwapRequest(
+        workroom=room,
+        reception_day=day,
+        deputy=deputy,
+        reason="出差",
+        requested_at=DAY_START - dt.timedelta(days=7),
+    )
+    visit = Visit(
+        workroom=room,
+        channel="kiosk",
+        kind="checkin",
+        receipt_code=f"SCOPE{tag}",
+        arrived_at=dt.datetime(2026, 1, 1),
+        status="waiting",
+        phone="13800138000",
+    )
+    routing_rule = RoutingRule(category=side["category"], area=room.area, lead_agency=agency)
+    suggestion = Suggestion(
+        tracking_code=f"SCOPE{tag}",
+        title="路灯不亮",
+        content="小区门口的路灯坏了一个月。",
+        category=side["category"],
+        area=room.area,
+        workroom=room,
+        source="liaison",
+        status="assigned",
+        lead_agency=agency,
+        assigned_at=DAY_START,
+        accept_due=dt.date(2026, 3, 6),
+        reply_due=dt.date(2026, 3, 25),
+        agencies=[SuggestionAgency(agency=agency, role="lead")],
+        extension_requests=[
+            ExtensionRequest(
+                agency=agency, requested_due=dt.date(2026, 4, 30), reason="需要现场勘查"
+            )
+        ],
+    )
+    db.session.add_all([rule, day, assignment, swap, visit, routing_rule, suggestion])
+    kiosk, _code = register_kiosk(room, "平板", DAY_START)
+    upload = attachments.Upload(
+        filename="来信.pdf", content_type="application/pdf", data=b"%PDF-1.4 scope"
+    )
+    attachment = attachments.store(suggestion, upload, kind="citizen", now=DAY_START, actor=None)
+    return {
+        "reception_rule": rule,
+        "reception_day": day,
+        "assignment": assignment,
+        "swap_request": swap,
+        "kiosk": kiosk,
+        "visit": visit,
+        "routing_rule": routing_rule,
+        "suggestion": suggestion,
+        "attachment": attachment,
+    }
 
 
 def _url(app, rule, objects: dict[str, Any]) -> str:
@@ -214,6 +438,8 @@ def _url(app, rule, objects: dict[str, Any]) -> str:
 def _request(client, rule, url: str):
     if "GET" in rule.methods:
         return client.get(url)
+    if rule.endpoint in JSON_ROUTES:
+        return client.post(url, json={})
     token = csrf_from(client.get("/staff").get_data(as_text=True))
     return client.post(url, data={"csrf_token": token})
 

@@ -113,9 +113,11 @@ def seed_demo_if_empty_command(password: str | None) -> None:
 def init_cli(app: Flask) -> None:
     from workroom.jobs import jobs_cli
     from workroom.people.importing import import_deputies_command
+    from workroom.suggestions.routing import route_preview_command
 
     app.cli.add_command(jobs_cli)
     app.cli.add_command(import_deputies_command)
+    app.cli.add_command(route_preview_command)
     for command in (
         serve_command,
         create_user_command,

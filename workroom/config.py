@@ -94,6 +94,56 @@ class DefaultConfig:
     IMPORT_MAX_ROWS = 5000
     IMPORT_PREVIEW_MINUTES = 30
 
+    # SMS template ids of the gateway, by our template id (RECEPTION_REMINDER, ...);
+    # a missing entry sends ours unchanged.
+    SMS_TEMPLATES: dict[str, str] = {}
+
+    # Reception reminders: N days before, the evening before (local hour), and the
+    # liaison's alert about unconfirmed deputies; confirm/decline links stay valid this long.
+    REMINDER_DAYS_BEFORE = 3
+    REMINDER_EVENING_HOUR = 18
+    UNCONFIRMED_ALERT_DAYS = 2
+    ASSIGNMENT_LINK_MAX_AGE_DAYS = 120
+
+    # Kiosk: idle time before the warning, the warning's length (at least 20 s), how
+    # long a pairing code is valid, and pairing attempts per client address.
+    KIOSK_IDLE_SECONDS = 90
+    KIOSK_IDLE_WARNING_SECONDS = 30
+    KIOSK_PAIRING_MINUTES = 15
+    KIOSK_PAIR_LIMIT = "10 per 15 minutes"
+
+    # Check-ins per client address (a paired kiosk is not limited: it syncs its queue).
+    CHECKIN_RATE_LIMIT = "30 per minute"
+
+    # Display board polling and the console's idle refresh, in seconds.
+    BOARD_POLL_SECONDS = 3
+    CONSOLE_REFRESH_SECONDS = 30
+
+    # Visitors' names, numbers and number hashes are removed after this; statistics stay.
+    VISITOR_RETENTION_MONTHS = 24
+
+    # Suggestion deadlines, on the working-day calendar: accept within 2 working days;
+    # a citizen's suggestion answered within 15 working days, a deputy's within 3 months.
+    ACCEPT_WORKING_DAYS = 2
+    REPLY_WORKING_DAYS = 15
+    DEPUTY_REPLY_MONTHS = 3
+    # One extension each: up to 15 working days (citizen), up to 3 months (deputy).
+    EXTENSION_MAX_WORKING_DAYS = 15
+    DEPUTY_EXTENSION_MAX_MONTHS = 3
+    # 退办 is allowed this many working days after assignment; 重新办理 at most this often.
+    RETURN_LIMIT_WORKING_DAYS = 3
+    REHANDLE_MAX = 2
+    # Agencies are warned this many working days before the answer is due.
+    DEADLINE_WARNING_WORKING_DAYS = 3
+    SMS_TEMPLATE_SUGGESTION_REPLIED = "SUGGESTION_REPLIED"
+
+    # Attachments: None keeps them in <instance>/attachments; PDF, JPEG and PNG only.
+    ATTACHMENT_PATH: str | None = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+    # Public tracking requests per client (the page's form and the JSON API together).
+    TRACK_RATE_LIMIT = "20 per minute"
+
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch still submits
 
     # Flask-Security-Too: username sign-in, no self-service emails (messages go

@@ -42,6 +42,7 @@ from workroom.db import db, utcnow
 from workroom.outbox.delivery import deliver_due
 from workroom.outbox.models import JobHeartbeat
 from workroom.schedule.reminders import send_reminders
+from workroom.suggestions.attachments import purge_citizen_attachments
 from workroom.suggestions.deadlines import check_deadlines
 from workroom.visits.retention import purge_visitor_data
 
@@ -129,6 +130,12 @@ JOBS: list[Job] = [
     Job("send_reminders", send_reminders, {"trigger": "interval", "minutes": 5}, at_start=True),
     Job("check_deadlines", check_deadlines, {"trigger": "interval", "minutes": 30}, at_start=True),
     Job("purge_visitor_data", purge_visitor_data, {"trigger": "cron", "hour": 3, "minute": 41}),
+    # After the visitors' data: a suggestion's files go once all its citizens are purged.
+    Job(
+        "purge_citizen_attachments",
+        purge_citizen_attachments,
+        {"trigger": "cron", "hour": 3, "minute": 53},
+    ),
 ]
 
 

@@ -32,7 +32,6 @@ MONTHLY_CAP_RANGE = (1, 31)
 REASON_MAX = 200
 
 
-
 def _clean_code(code: str, model: type, example: str) -> str:
     code = (code or "").strip().lower()
     if not _CODE.match(code):

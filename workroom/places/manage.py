@@ -69,7 +69,6 @@ def update_area(area: Area, *, name: str, level: str, parent: Area | None, activ
     record("area.update", area, summary=area.full_name)
 
 
-
 def _check_workroom(name: str, area: Area | None) -> None:
     if not name:
         raise DomainError(_l("Enter a name."), "name")
