@@ -19,7 +19,8 @@ bp = Blueprint("site", __name__)
 def home() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("site.staff_home"))
-    return redirect(url_for("security.login"))
+    # Citizens who type the address find the workrooms; staff find the sign-in there.
+    return redirect(url_for("public.index"))
 
 
 @bp.get("/staff")
