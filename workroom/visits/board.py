@@ -3,6 +3,7 @@ the next tickets and today's deputies. Public, and never shows a visitor's data.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from workroom.db import db, utcnow
 from workroom.places.models import Workroom
 from workroom.visits.queue import BoardCall, board_snapshot
+from workroom.workdays.calendar import is_working_day
 
 bp = Blueprint("board", __name__)
 
@@ -51,8 +53,16 @@ def board_state(workroom: Workroom) -> dict[str, Any]:
         "waiting": snap.waiting_count,
         "waiting_text": ngettext("%(num)s waiting", "%(num)s waiting", snap.waiting_count),
         "deputies": snap.deputies,
+        "nobody": _nobody_on_duty(workroom, snap.today),
         "last_call": snap.last_call,
     }
+
+
+def _nobody_on_duty(workroom: Workroom, today: dt.date) -> str:
+    """What the board says when no deputy receives today."""
+    if workroom.liaison_hours and is_working_day(today):
+        return _("The liaison receives you today.")
+    return _("No reception today.")
 
 
 def _poll_seconds() -> int:

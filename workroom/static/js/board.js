@@ -67,7 +67,7 @@
     var deputies = byId("board-deputies");
     var names = state.deputies && state.deputies.length ? state.deputies : [];
     if (!names.length && deputies) {
-      names = [deputies.getAttribute("data-none") || ""];
+      names = [state.nobody || deputies.getAttribute("data-none") || ""];
     }
     fillList("board-deputies", names, function (name) {
       return item(name);
