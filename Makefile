@@ -61,7 +61,7 @@ test: install-test translations browser-deps lint
 
 # Maintainers: refresh the catalogs after changing strings.
 extract-messages: install-test
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o workroom/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --project Workroom -o workroom/translations/messages.pot .
 	$(BIN)/pybabel update -i workroom/translations/messages.pot -d workroom/translations -l zh_Hans_CN --no-fuzzy-matching
 
 clean:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,7 +28,7 @@ def _email_field() -> EmailField:
 
 class DeputyForm(Form):
     name = StringField(
-        _l("Name"),
+        lazy_pgettext("person", "Name"),
         validators=[DataRequired(_l("Enter a name.")), Length(max=50), NoControlCharacters()],
     )
     level = SelectField(_l("Level"), choices=[(k, v) for k, v in DEPUTY_LEVELS.items()])

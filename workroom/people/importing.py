@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
@@ -47,7 +48,7 @@ DEFAULT_PREVIEW_MINUTES = 30
 
 # The columns a roster may have, with the labels the deputy form uses.
 COLUMNS: dict[str, Any] = {
-    "name": _l("Name"),
+    "name": lazy_pgettext("person", "Name"),
     "level": _l("Level"),
     "term": _l("Term"),
     "constituency": _l("Constituency"),

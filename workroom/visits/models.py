@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workroom.auth.permissions import own_filter, own_workroom_ids
@@ -27,7 +28,7 @@ CHANNELS = {
 }
 # What kind of record: a queued check-in with a ticket, a message left outside
 # reception hours (留言), or a record a liaison logged afterwards.
-KINDS = {"checkin": _l("Check-in"), "message": _l("Message"), "record": _l("Record")}
+KINDS = {"checkin": _l("Check-in"), "message": _l("Message"), "record": lazy_pgettext("visit kind", "Record")}
 STATUSES = {
     "waiting": _l("Waiting"),
     "called": _l("Called"),
