@@ -1,16 +1,21 @@
-"""Form helpers shared by every area: text cleaning and putting domain errors on forms."""
+"""Form helpers shared by every area: text cleaning, domain errors on forms, saving a form."""
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from workroom.db import db
 from workroom.errors import DomainError
+
+T = TypeVar("T")
 
 
 def clean_text(value: Any) -> Any:
@@ -63,3 +68,27 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def save(form: Form, change: Callable[[], T]) -> T | None:
+    """Validate the submitted ``form``, run ``change`` and commit.
+
+    Answers what ``change`` answered (the saved object), or None when the form was not
+    submitted, is invalid, or ``change`` raised DomainError; then the session is rolled
+    back and the error is put on the form.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = change()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.add_error(error)
+        return None
+    return result
+
+
+def render_form(template: str, form: Form, **context: Any) -> tuple[str, int]:
+    """Render ``template`` with ``form``: 400 when the form holds errors, else 200."""
+    return render_template(template, form=form, **context), 400 if form.errors else 200

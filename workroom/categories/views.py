@@ -16,6 +16,7 @@ from workroom.categories.forms import CategoryForm
 from workroom.categories.models import Category
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.forms import render_form, save
 
 bp = Blueprint("categories", __name__, url_prefix="/staff")
 
@@ -52,28 +53,25 @@ def new() -> Any:
     form.parent_id.choices = [(0, _("None (a top-level category)"))] + [
         (c.id, f"{c.label} ({c.code})") for c in tops
     ]
-    if form.validate_on_submit():
-        try:
-            parent = None
-            if form.parent_id.data:
-                parent = db.session.get(Category, form.parent_id.data)
-                if parent is None:
-                    raise DomainError(_("Choose from the list."), "parent_id")
-            category = manage.create_category(
-                code=form.code.data,
-                label_zh=form.label_zh.data,
-                label_en=form.label_en.data,
-                parent=parent,
-                position=form.position.data,
-            )
-            db.session.commit()
-            flash(_("Category %(name)s created.", name=category.label))
-            return redirect(url_for("categories.index"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("categories/category_form.html", form=form, category=None), status
+
+    def change() -> Category:
+        parent = None
+        if form.parent_id.data:
+            parent = db.session.get(Category, form.parent_id.data)
+            if parent is None:
+                raise DomainError(_("Choose from the list."), "parent_id")
+        return manage.create_category(
+            code=form.code.data,
+            label_zh=form.label_zh.data,
+            label_en=form.label_en.data,
+            parent=parent,
+            position=form.position.data,
+        )
+
+    if (category := save(form, change)) is not None:
+        flash(_("Category %(name)s created.", name=category.label))
+        return redirect(url_for("categories.index"))
+    return render_form("categories/category_form.html", form, category=None)
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -83,20 +81,18 @@ def edit(category_id: int) -> Any:
     form = CategoryForm(obj=category)
     del form.code
     del form.parent_id
-    if form.validate_on_submit():
-        try:
-            manage.update_category(
-                category,
-                label_zh=form.label_zh.data,
-                label_en=form.label_en.data,
-                position=form.position.data,
-                active=form.active.data,
-            )
-            db.session.commit()
-            flash(_("Category %(name)s saved.", name=category.label))
-            return redirect(url_for("categories.index"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("categories/category_form.html", form=form, category=category), status
+
+    def change() -> Category:
+        manage.update_category(
+            category,
+            label_zh=form.label_zh.data,
+            label_en=form.label_en.data,
+            position=form.position.data,
+            active=form.active.data,
+        )
+        return category
+
+    if save(form, change) is not None:
+        flash(_("Category %(name)s saved.", name=category.label))
+        return redirect(url_for("categories.index"))
+    return render_form("categories/category_form.html", form, category=category)

@@ -5,16 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 from sqlalchemy.orm import selectinload
@@ -22,6 +13,8 @@ from sqlalchemy.orm import selectinload
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.forms import render_form, save
+from workroom.listing import page_of, search
 from workroom.people import manage
 from workroom.people.forms import AgencyForm, DeputyForm, GroupForm, UnavailabilityForm
 from workroom.people.models import (
@@ -37,25 +30,8 @@ from workroom.places.views import area_choices
 bp = Blueprint("people", __name__, url_prefix="/staff")
 
 
-def _search(stmt: sa.Select, *columns: Any) -> tuple[sa.Select, str]:
-    q = (request.args.get("q") or "").strip()[:100]
-    if q:
-        pattern = f"%{q}%"
-        stmt = stmt.where(sa.or_(*(c.ilike(pattern) for c in columns)))
-    return stmt, q
-
-
 def _active_only(stmt: sa.Select, model: type) -> sa.Select:
     return stmt if request.args.get("status") == "all" else stmt.where(model.active)
-
-
-def _paginate(stmt: sa.Select) -> Any:
-    return db.paginate(
-        stmt,
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
 
 
 def _visible_ids(model: type, permission: str, ids: list[int]) -> set[int]:
@@ -82,7 +58,7 @@ def _chosen(model: type, ids: list[int], field: str) -> list[Any]:
 def deputies() -> Any:
     require("deputy.view")
     stmt = scoped(sa.select(Deputy), Deputy, "deputy.view")
-    stmt, q = _search(stmt, Deputy.name, Deputy.sector, Deputy.constituency)
+    stmt, q = search(stmt, Deputy.name, Deputy.sector, Deputy.constituency)
     level = request.args.get("level", "")
     if level in DEPUTY_LEVELS:
         stmt = stmt.where(Deputy.level == level)
@@ -90,7 +66,7 @@ def deputies() -> Any:
     if workroom_id:
         stmt = stmt.where(Deputy.workrooms.any(Workroom.id == workroom_id))
     stmt = _active_only(stmt, Deputy)
-    page = _paginate(stmt.options(selectinload(Deputy.workrooms)).order_by(Deputy.name, Deputy.id))
+    page = page_of(stmt.options(selectinload(Deputy.workrooms)).order_by(Deputy.name, Deputy.id))
     workrooms = db.session.scalars(
         scoped(sa.select(Workroom), Workroom, "workroom.view").order_by(Workroom.name)
     ).all()
@@ -144,17 +120,10 @@ def _deputy_values(form: DeputyForm) -> dict[str, Any]:
 def deputy_new() -> Any:
     require("deputy.manage")
     form = _deputy_form(DeputyForm())
-    if form.validate_on_submit():
-        try:
-            deputy = manage.create_deputy(**_deputy_values(form))
-            db.session.commit()
-            flash(_("Deputy %(name)s created.", name=deputy.name))
-            return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/deputy_form.html", form=form, deputy=None), status
+    if (deputy := save(form, lambda: manage.create_deputy(**_deputy_values(form)))) is not None:
+        flash(_("Deputy %(name)s created.", name=deputy.name))
+        return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
+    return render_form("people/deputy_form.html", form, deputy=None)
 
 
 def _render_deputy(deputy: Deputy, form: UnavailabilityForm | None = None) -> Any:
@@ -188,17 +157,15 @@ def deputy_edit(deputy_id: int) -> Any:
         ),
         deputy,
     )
-    if form.validate_on_submit():
-        try:
-            manage.update_deputy(deputy, active=form.active.data, **_deputy_values(form))
-            db.session.commit()
-            flash(_("Deputy %(name)s saved.", name=deputy.name))
-            return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/deputy_form.html", form=form, deputy=deputy), status
+
+    def change() -> Deputy:
+        manage.update_deputy(deputy, active=form.active.data, **_deputy_values(form))
+        return deputy
+
+    if save(form, change) is not None:
+        flash(_("Deputy %(name)s saved.", name=deputy.name))
+        return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
+    return render_form("people/deputy_form.html", form, deputy=deputy)
 
 
 @bp.post("/deputies/<int:deputy_id>/unavailability")
@@ -206,20 +173,18 @@ def deputy_edit(deputy_id: int) -> Any:
 def unavailability_add(deputy_id: int) -> Any:
     deputy = get_or_404(Deputy, deputy_id, "deputy.manage")
     form = UnavailabilityForm()
-    if form.validate_on_submit():
-        try:
-            manage.add_unavailability(
-                deputy,
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
-                reason=form.reason.data,
-            )
-            db.session.commit()
-            flash(_("Unavailable period added."))
-            return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
+    added = save(
+        form,
+        lambda: manage.add_unavailability(
+            deputy,
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+            reason=form.reason.data,
+        ),
+    )
+    if added is not None:
+        flash(_("Unavailable period added."))
+        return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
     return _render_deputy(deputy, form), 400
 
 
@@ -243,9 +208,9 @@ def unavailability_delete(deputy_id: int, period_id: int) -> Any:
 @auth_required()
 def groups() -> Any:
     require("group.view")
-    stmt, q = _search(sa.select(ProfessionalGroup), ProfessionalGroup.name, ProfessionalGroup.code)
+    stmt, q = search(sa.select(ProfessionalGroup), ProfessionalGroup.name, ProfessionalGroup.code)
     stmt = _active_only(stmt, ProfessionalGroup)
-    page = _paginate(stmt.order_by(ProfessionalGroup.name, ProfessionalGroup.id))
+    page = page_of(stmt.order_by(ProfessionalGroup.name, ProfessionalGroup.id))
     return render_template("people/groups.html", page=page, q=q)
 
 
@@ -254,17 +219,11 @@ def groups() -> Any:
 def group_new() -> Any:
     require("group.manage")
     form = GroupForm()
-    if form.validate_on_submit():
-        try:
-            group = manage.create_group(code=form.code.data, name=form.name.data)
-            db.session.commit()
-            flash(_("Professional group %(name)s created.", name=group.name))
-            return redirect(url_for("people.groups"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/group_form.html", form=form, group=None), status
+    group = save(form, lambda: manage.create_group(code=form.code.data, name=form.name.data))
+    if group is not None:
+        flash(_("Professional group %(name)s created.", name=group.name))
+        return redirect(url_for("people.groups"))
+    return render_form("people/group_form.html", form, group=None)
 
 
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
@@ -273,17 +232,15 @@ def group_edit(group_id: int) -> Any:
     group = get_or_404(ProfessionalGroup, group_id, "group.manage")
     form = GroupForm(obj=group)
     del form.code
-    if form.validate_on_submit():
-        try:
-            manage.update_group(group, name=form.name.data, active=form.active.data)
-            db.session.commit()
-            flash(_("Professional group %(name)s saved.", name=group.name))
-            return redirect(url_for("people.groups"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/group_form.html", form=form, group=group), status
+
+    def change() -> ProfessionalGroup:
+        manage.update_group(group, name=form.name.data, active=form.active.data)
+        return group
+
+    if save(form, change) is not None:
+        flash(_("Professional group %(name)s saved.", name=group.name))
+        return redirect(url_for("people.groups"))
+    return render_form("people/group_form.html", form, group=group)
 
 
 # Agencies
@@ -294,9 +251,9 @@ def group_edit(group_id: int) -> Any:
 def agencies() -> Any:
     require("agency.view")
     stmt = scoped(sa.select(Agency), Agency, "agency.view")
-    stmt, q = _search(stmt, Agency.name, Agency.code)
+    stmt, q = search(stmt, Agency.name, Agency.code)
     stmt = _active_only(stmt, Agency)
-    page = _paginate(
+    page = page_of(
         stmt.options(selectinload(Agency.area), selectinload(Agency.supervisor)).order_by(
             Agency.name, Agency.id
         )
@@ -341,17 +298,11 @@ def _agency_values(form: AgencyForm) -> dict[str, Any]:
 def agency_new() -> Any:
     require("agency.manage")
     form = _agency_form(AgencyForm(area_id=0, supervisor_id=0))
-    if form.validate_on_submit():
-        try:
-            agency = manage.create_agency(code=form.code.data, **_agency_values(form))
-            db.session.commit()
-            flash(_("Agency %(name)s created.", name=agency.name))
-            return redirect(url_for("people.agency_detail", agency_id=agency.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/agency_form.html", form=form, agency=None), status
+    agency = save(form, lambda: manage.create_agency(code=form.code.data, **_agency_values(form)))
+    if agency is not None:
+        flash(_("Agency %(name)s created.", name=agency.name))
+        return redirect(url_for("people.agency_detail", agency_id=agency.id))
+    return render_form("people/agency_form.html", form, agency=None)
 
 
 @bp.get("/agencies/<int:agency_id>")
@@ -379,14 +330,12 @@ def agency_edit(agency_id: int) -> Any:
     agency = get_or_404(Agency, agency_id, "agency.manage")
     form = _agency_form(AgencyForm(obj=agency), agency)
     del form.code
-    if form.validate_on_submit():
-        try:
-            manage.update_agency(agency, active=form.active.data, **_agency_values(form))
-            db.session.commit()
-            flash(_("Agency %(name)s saved.", name=agency.name))
-            return redirect(url_for("people.agency_detail", agency_id=agency.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("people/agency_form.html", form=form, agency=agency), status
+
+    def change() -> Agency:
+        manage.update_agency(agency, active=form.active.data, **_agency_values(form))
+        return agency
+
+    if save(form, change) is not None:
+        flash(_("Agency %(name)s saved.", name=agency.name))
+        return redirect(url_for("people.agency_detail", agency_id=agency.id))
+    return render_form("people/agency_form.html", form, agency=agency)

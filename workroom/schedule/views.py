@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from workroom.auth.permissions import ALL, allowed, get_or_404, require, scope_for, scoped
 from workroom.db import db, utcnow
 from workroom.errors import DomainError
+from workroom.forms import render_form, save
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.schedule import manage
@@ -88,6 +89,13 @@ def _is_admin_scope() -> bool:
 
 
 # Index and overview
+
+
+def _require_all_workrooms() -> None:
+    """Pages for every workroom at once are for managers whose scope is the whole city."""
+    require(MANAGE)
+    if not _is_admin_scope():
+        abort(403)
 
 
 @bp.get("/schedule")
@@ -203,13 +211,12 @@ def _rule_values(form: RuleForm) -> dict[str, Any]:
 
 
 def _render_rule_form(form: RuleForm, workroom: Workroom, rule: ReceptionRule | None) -> Any:
-    status = 400 if form.errors else 200
     preview = ""
     if rule is not None:
         preview = rule.describe(_locale())
-    return render_template(
-        "schedule/rule_form.html", form=form, workroom=workroom, rule=rule, preview=preview
-    ), status
+    return render_form(
+        "schedule/rule_form.html", form, workroom=workroom, rule=rule, preview=preview
+    )
 
 
 @bp.route("/workrooms/<int:workroom_id>/rules/new", methods=["GET", "POST"])
@@ -220,15 +227,9 @@ def rule_new(workroom_id: int) -> Any:
     if request.method == "GET":
         form.kind.data = "weekly"
         form.valid_from.data = local_today(utcnow())
-    if form.validate_on_submit():
-        try:
-            rule = manage.create_rule(workroom, **_rule_values(form))
-            db.session.commit()
-            flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
-            return redirect(url_for("schedule.overview", workroom_id=workroom.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
+    if (rule := save(form, lambda: manage.create_rule(workroom, **_rule_values(form)))) is not None:
+        flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
+        return redirect(url_for("schedule.overview", workroom_id=workroom.id))
     return _render_rule_form(form, workroom, None)
 
 
@@ -250,15 +251,14 @@ def rule_edit(reception_rule_id: int) -> Any:
         )
     else:
         form = RuleForm()
-    if form.validate_on_submit():
-        try:
-            manage.update_rule(rule, active=form.active.data, **_rule_values(form))
-            db.session.commit()
-            flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
-            return redirect(url_for("schedule.overview", workroom_id=workroom.id))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
+
+    def change() -> ReceptionRule:
+        manage.update_rule(rule, active=form.active.data, **_rule_values(form))
+        return rule
+
+    if save(form, change) is not None:
+        flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
+        return redirect(url_for("schedule.overview", workroom_id=workroom.id))
     return _render_rule_form(form, workroom, rule)
 
 
@@ -338,9 +338,7 @@ def generate(workroom_id: int) -> Any:
 @bp.route("/schedule/generate", methods=["GET", "POST"])
 @auth_required()
 def generate_all() -> Any:
-    require(MANAGE)
-    if not _is_admin_scope():
-        abort(403)
+    _require_all_workrooms()
     return _generate(None)
 
 
@@ -381,9 +379,7 @@ def preview(workroom_id: int) -> Any:
 @bp.get("/schedule/preview")
 @auth_required()
 def preview_all() -> Any:
-    require(MANAGE)
-    if not _is_admin_scope():
-        abort(403)
+    _require_all_workrooms()
     return _preview(None)
 
 
@@ -406,9 +402,7 @@ def publish(workroom_id: int) -> Any:
 @bp.post("/schedule/publish")
 @auth_required()
 def publish_all() -> Any:
-    require(MANAGE)
-    if not _is_admin_scope():
-        abort(403)
+    _require_all_workrooms()
     return _publish(None)
 
 

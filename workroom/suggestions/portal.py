@@ -7,16 +7,18 @@ confidential suggestion (为本人保密) are never shown here, nor their files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 
 from workroom.auth.permissions import require, scoped
 from workroom.db import db, utcnow
 from workroom.errors import Conflict, DomainError
+from workroom.listing import page_of
 from workroom.suggestions import attachments, lifecycle
 from workroom.suggestions.deadlines import local_date
 from workroom.suggestions.forms import (
@@ -27,10 +29,6 @@ from workroom.suggestions.forms import (
     ReturnForm,
 )
 from workroom.suggestions.models import (
-    EVENT_KINDS,
-    REPLY_CLASSES,
-    SATISFACTION,
-    SOURCES,
     STATUSES,
     Attachment,
     Suggestion,
@@ -43,12 +41,12 @@ from workroom.suggestions.views import (
     actor,
     apply_filters,
     calendar_around,
+    detail_lookups,
     export_response,
+    form_step,
     list_filters,
     list_options,
-    run_step,
     scoped_suggestion,
-    timeline_detail,
 )
 
 bp = Blueprint("portal", __name__, url_prefix="/agency")
@@ -94,12 +92,7 @@ def index() -> Any:
     fmt = request.args.get("format", "")
     if fmt in EXPORT_FORMATS:
         return export_response(stmt, fmt, hide_confidential=True, today=today, calendar=calendar)
-    page = db.paginate(
-        stmt.options(*list_options()),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = page_of(stmt.options(*list_options()))
     roles = dict(
         db.session.execute(
             sa.select(SuggestionAgency.suggestion_id, SuggestionAgency.role).where(
@@ -165,21 +158,23 @@ def _detail_page(
         forms=all_forms,
         conflict=conflict,
         state=lifecycle.deadline_state(s, local_date(utcnow())),
-        deadline_labels=DEADLINE_LABELS,
-        deadline_tags=DEADLINE_TAGS,
-        sources=SOURCES,
-        reply_classes=REPLY_CLASSES,
-        satisfaction=SATISFACTION,
-        event_kinds=EVENT_KINDS,
-        timeline_detail=timeline_detail,
-        file_kinds=attachments.KINDS,
-        max_mb=attachments.max_megabytes(),
+        **detail_lookups(),
     ), status
 
 
 def _done(s: Suggestion, message: str) -> Any:
     flash(message)
     return redirect(url_for("portal.detail", suggestion_id=s.id), 303)
+
+
+def _step(s: Suggestion, name: str, form: Any, step: Callable[[], str]) -> Any:
+    return form_step(s, name, form, step, page=_detail_page, done=_done)
+
+
+def _returned(s: Suggestion, message: str) -> Any:
+    # Returned, it is no longer this agency's: back to the work list.
+    flash(message)
+    return redirect(url_for("portal.index"), 303)
 
 
 @bp.get("/suggestions/<int:suggestion_id>")
@@ -193,14 +188,12 @@ def detail(suggestion_id: int) -> Any:
 def accept(suggestion_id: int) -> Any:
     s = _handled(suggestion_id)
     form = AcceptForm(formdata=request.form, prefix="accept")
-    if not form.validate():
-        return _detail_page(s, forms={"accept": form}, status=400)
 
     def step() -> str:
         lifecycle.accept(s, agency=_agency(), now=utcnow(), actor=actor())
         return _("Suggestion accepted.")
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"accept": form})
+    return _step(s, "accept", form, step)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/reply")
@@ -245,9 +238,6 @@ def reply(suggestion_id: int) -> Any:
 def request_extension(suggestion_id: int) -> Any:
     s = _handled(suggestion_id)
     form = ExtensionRequestForm(formdata=request.form, prefix="extension")
-    forms = {"extension": form}
-    if not form.validate():
-        return _detail_page(s, forms=forms, status=400)
 
     def step() -> str:
         lifecycle.request_extension(
@@ -260,7 +250,7 @@ def request_extension(suggestion_id: int) -> Any:
         )
         return _("Extension requested. The staff will decide.")
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms=forms)
+    return _step(s, "extension", form, step)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/return")
@@ -268,25 +258,14 @@ def request_extension(suggestion_id: int) -> Any:
 def return_misassigned(suggestion_id: int) -> Any:
     s = _handled(suggestion_id)
     form = ReturnForm(formdata=request.form, prefix="return")
-    forms = {"return": form}
-    if not form.validate():
-        return _detail_page(s, forms=forms, status=400)
-    agency = _agency()
-    try:
+
+    def step() -> str:
         lifecycle.return_misassigned(
-            s, agency=agency, reason=form.reason.data, now=utcnow(), actor=actor()
+            s, agency=_agency(), reason=form.reason.data, now=utcnow(), actor=actor()
         )
-        db.session.commit()
-    except Conflict as error:
-        db.session.rollback()
-        return _detail_page(s, status=409, conflict=str(error.message))
-    except DomainError as error:
-        db.session.rollback()
-        form.add_error(error)
-        return _detail_page(s, forms=forms, status=400)
-    # Returned, it is no longer this agency's: back to the work list.
-    flash(_("Suggestion %(code)s returned.", code=s.tracking_code))
-    return redirect(url_for("portal.index"), 303)
+        return _("Suggestion %(code)s returned.", code=s.tracking_code)
+
+    return form_step(s, "return", form, step, page=_detail_page, done=_returned)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/opinion")
@@ -294,9 +273,6 @@ def return_misassigned(suggestion_id: int) -> Any:
 def opinion(suggestion_id: int) -> Any:
     s = _handled(suggestion_id)
     form = OpinionForm(formdata=request.form, prefix="opinion")
-    forms = {"opinion": form}
-    if not form.validate():
-        return _detail_page(s, forms=forms, status=400)
 
     def step() -> str:
         lifecycle.co_opinion(
@@ -304,4 +280,4 @@ def opinion(suggestion_id: int) -> Any:
         )
         return _("Opinion sent to the lead agency.")
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms=forms)
+    return _step(s, "opinion", form, step)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_security import auth_required
@@ -16,6 +16,8 @@ from workroom.auth.permissions import allowed, get_or_404, require
 from workroom.categories.models import Category
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.forms import render_form, save
+from workroom.listing import page_of
 from workroom.people.models import Agency, ProfessionalGroup
 from workroom.places.models import Area
 from workroom.places.views import area_choices
@@ -108,11 +110,8 @@ def rules() -> Any:
         )
     if request.args.get("status") != "all":
         stmt = stmt.where(RoutingRule.active)
-    page = db.paginate(
-        stmt.order_by(Category.code, Area.name, RoutingRule.priority.desc(), RoutingRule.id),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
+    page = page_of(
+        stmt.order_by(Category.code, Area.name, RoutingRule.priority.desc(), RoutingRule.id)
     )
     return render_template(
         "routing/rules.html",
@@ -188,17 +187,11 @@ def rule_new() -> Any:
             group_id=0,
         )
     )
-    if form.validate_on_submit():
-        try:
-            rule = routing.create_rule(**_rule_values(form), active=form.active.data)
-            db.session.commit()
-            flash(_("Routing rule #%(id)s created.", id=rule.id))
-            return redirect(url_for("routing.rules"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("routing/rule_form.html", form=form, rule=None), status
+    rule = save(form, lambda: routing.create_rule(**_rule_values(form), active=form.active.data))
+    if rule is not None:
+        flash(_("Routing rule #%(id)s created.", id=rule.id))
+        return redirect(url_for("routing.rules"))
+    return render_form("routing/rule_form.html", form, rule=None)
 
 
 @bp.route("/routing/<int:rule_id>", methods=["GET", "POST"])
@@ -213,17 +206,15 @@ def rule_edit(rule_id: int) -> Any:
         ),
         rule,
     )
-    if form.validate_on_submit():
-        try:
-            routing.update_rule(rule, **_rule_values(form), active=form.active.data)
-            db.session.commit()
-            flash(_("Routing rule #%(id)s saved.", id=rule.id))
-            return redirect(url_for("routing.rules"))
-        except DomainError as error:
-            db.session.rollback()
-            form.add_error(error)
-    status = 400 if form.errors else 200
-    return render_template("routing/rule_form.html", form=form, rule=rule), status
+
+    def change() -> RoutingRule:
+        routing.update_rule(rule, **_rule_values(form), active=form.active.data)
+        return rule
+
+    if save(form, change) is not None:
+        flash(_("Routing rule #%(id)s saved.", id=rule.id))
+        return redirect(url_for("routing.rules"))
+    return render_form("routing/rule_form.html", form, rule=rule)
 
 
 def _preview_args() -> MultiDict:

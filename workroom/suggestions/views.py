@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,6 +29,8 @@ from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.categories.models import Category
 from workroom.db import db, utcnow, writing
 from workroom.errors import Conflict, DomainError
+from workroom.forms import render_form
+from workroom.listing import page_of
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
@@ -255,12 +256,7 @@ def index() -> Any:
     fmt = request.args.get("format", "")
     if fmt in EXPORT_FORMATS:
         return export_response(stmt, fmt, hide_confidential=False, today=today, calendar=calendar)
-    page = db.paginate(
-        stmt.options(*list_options()),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = page_of(stmt.options(*list_options()))
     agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name, Agency.id)).all()
     return render_template(
         "suggestions/index.html",
@@ -392,8 +388,7 @@ def new() -> Any:
         else:
             flash(_("Suggestion %(code)s recorded.", code=s.tracking_code))
             return redirect(url_for("suggestions.detail", suggestion_id=s.id), 303)
-    status = 400 if form.errors else 200
-    return render_template("suggestions/new.html", form=form, visit=visit, max_mb=max_mb), status
+    return render_form("suggestions/new.html", form, visit=visit, max_mb=max_mb)
 
 
 # The detail page
@@ -463,6 +458,21 @@ def timeline_detail(event: Any) -> str:
     return ""
 
 
+def detail_lookups() -> dict[str, Any]:
+    """The tables a suggestion's detail page shows its codes with, and the upload limit."""
+    return {
+        "deadline_labels": DEADLINE_LABELS,
+        "deadline_tags": DEADLINE_TAGS,
+        "sources": SOURCES,
+        "reply_classes": REPLY_CLASSES,
+        "satisfaction": SATISFACTION,
+        "event_kinds": EVENT_KINDS,
+        "timeline_detail": timeline_detail,
+        "file_kinds": attachments.KINDS,
+        "max_mb": attachments.max_megabytes(),
+    }
+
+
 def _detail_page(
     s: Suggestion,
     *,
@@ -486,16 +496,8 @@ def _detail_page(
         forms=all_forms,
         conflict=conflict,
         state=lifecycle.deadline_state(s, today),
-        deadline_labels=DEADLINE_LABELS,
-        deadline_tags=DEADLINE_TAGS,
-        sources=SOURCES,
         policies=DEADLINE_POLICIES,
-        reply_classes=REPLY_CLASSES,
-        satisfaction=SATISFACTION,
-        event_kinds=EVENT_KINDS,
-        timeline_detail=timeline_detail,
-        file_kinds=attachments.KINDS,
-        max_mb=attachments.max_megabytes(),
+        **detail_lookups(),
     ), status
 
 
@@ -535,13 +537,31 @@ def run_step(
     return done(s, message)
 
 
+def form_step(
+    s: Suggestion,
+    name: str,
+    form: Any,
+    step: Callable[[], str],
+    *,
+    page: Callable[..., Any],
+    done: Callable[[Suggestion, str], Any],
+) -> Any:
+    """Validate ``form`` (the page with 400 when invalid), then :func:`run_step` ``step``."""
+    forms = {name: form}
+    if not form.validate():
+        return page(s, forms=forms, status=400)
+    return run_step(s, step, page=page, done=done, form=form, forms=forms)
+
+
+def _step(s: Suggestion, name: str, form: Any, step: Callable[[], str]) -> Any:
+    return form_step(s, name, form, step, page=_detail_page, done=_done)
+
+
 @bp.post("/suggestions/<int:suggestion_id>/assign")
 @auth_required()
 def assign(suggestion_id: int) -> Any:
     s = staff_suggestion(suggestion_id, "suggestion.manage")
     form = _assign_form(s, request.form)
-    if not form.validate():
-        return _detail_page(s, forms={"assign": form}, status=400)
 
     def step() -> str:
         lead = db.session.get(Agency, form.lead_agency_id.data)
@@ -560,7 +580,7 @@ def assign(suggestion_id: int) -> Any:
         record("suggestion.assign", s, summary=f"{s.tracking_code} → {lead.name}")
         return _("Assigned to %(agency)s.", agency=lead.name)
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"assign": form})
+    return _step(s, "assign", form, step)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/follow-up")
@@ -596,14 +616,12 @@ def follow_up(suggestion_id: int) -> Any:
 def close(suggestion_id: int) -> Any:
     s = staff_suggestion(suggestion_id, "suggestion.manage")
     form = CloseForm(formdata=request.form, prefix="close")
-    if not form.validate():
-        return _detail_page(s, forms={"close": form}, status=400)
 
     def step() -> str:
         lifecycle.close(s, now=utcnow(), actor=actor())
         return _("Suggestion closed.")
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"close": form})
+    return _step(s, "close", form, step)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/rehandle")
@@ -611,14 +629,12 @@ def close(suggestion_id: int) -> Any:
 def rehandle(suggestion_id: int) -> Any:
     s = staff_suggestion(suggestion_id, "suggestion.manage")
     form = RehandleForm(formdata=request.form, prefix="rehandle")
-    if not form.validate():
-        return _detail_page(s, forms={"rehandle": form}, status=400)
 
     def step() -> str:
         lifecycle.rehandle(s, now=utcnow(), actor=actor(), reason=form.reason.data)
         return _("Sent back to the agency to be handled again.")
 
-    return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"rehandle": form})
+    return _step(s, "rehandle", form, step)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/merge")
