@@ -72,14 +72,22 @@ def _test_reads_take_no_write_lock() -> Iterator[None]:
 def live_server(app) -> Iterator[str]:
     """The test's app served over HTTP; yields its base URL."""
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        # Closed in the loop's own thread, so select() never sees a closed socket;
+        # keep-alive connections from Chromium go too.
+        server.close()
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=serve, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-    # Keep-alive connections from Chromium would otherwise keep the loop running.
-    wasyncore.close_all(server._map)
-    thread.join(timeout=5)
+    stop.set()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

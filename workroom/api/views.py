@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -234,12 +235,30 @@ def create_checkin(slug: str) -> Any:
         return _check_in(slug, payload, utcnow())
 
 
+@functools.cache
+def _active_workroom() -> sa.Select:
+    """The active workroom with a slug, and the id of the visit stored under an
+    idempotency key (through its unique index), in one statement."""
+    visit = Visit.__table__
+    stored = (
+        sa.select(visit.c.id)
+        .where(visit.c.idempotency_key == sa.bindparam("key", type_=visit.c.idempotency_key.type))
+        .scalar_subquery()
+    )
+    return sa.select(Workroom, stored).where(Workroom.slug == sa.bindparam("slug"), Workroom.active)
+
+
 def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
     from_kiosk = bool(request.headers.get(KIOSK_HEADER))
     kiosk = _request_kiosk() if from_kiosk else None
-    workroom = db.session.scalars(
-        sa.select(Workroom).where(Workroom.slug == slug[:60], Workroom.active)
-    ).first()
+    errors: dict[str, Any] = {}
+    key = None
+    try:
+        key = checkin.check_idempotency_key(request.headers.get("Idempotency-Key"))
+    except DomainError as error:
+        errors[checkin.IDEMPOTENCY_FIELD] = error.message
+    row = db.session.execute(_active_workroom(), {"slug": slug[:60], "key": key}).first()
+    workroom, stored_id = row if row is not None else (None, None)
     if workroom is None:
         return _error(404, "not_found", _("No workroom has this address."))
     if from_kiosk:
@@ -250,19 +269,12 @@ def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
         if kiosk.workroom_id != workroom.id:
             return _error(403, "kiosk_elsewhere", _("This kiosk belongs to another workroom."))
 
-    errors: dict[str, Any] = {}
-    key = None
-    try:
-        key = checkin.check_idempotency_key(request.headers.get("Idempotency-Key"))
-    except DomainError as error:
-        errors[checkin.IDEMPOTENCY_FIELD] = error.message
     fingerprint = checkin.request_fingerprint(workroom.slug, payload)
     try:
-        if key is not None:
-            existing = checkin.visit_for_key(key)
-            if existing is not None:
-                # A replay answers as the first time, even if the data has changed since.
-                return checkin_answer(checkin.replayed(existing, fingerprint)), 200
+        existing = db.session.get(Visit, stored_id) if stored_id is not None else None
+        if existing is not None:
+            # A replay answers as the first time, even if the data has changed since.
+            return checkin_answer(checkin.replayed(existing, fingerprint)), 200
         try:
             data = checkin.parse_checkin(payload)
         except checkin.CheckinInvalid as error:

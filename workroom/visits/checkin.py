@@ -9,6 +9,7 @@ while the server number still orders the queue.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -169,19 +170,26 @@ def _text(
 _PARENT = aliased(Category)
 
 
+# Statements every check-in runs are built once: SQLAlchemy then reuses their cache key.
+@functools.cache
+def _category_by_code() -> sa.Select:
+    return (
+        sa.select(Category)
+        .outerjoin(_PARENT, _PARENT.id == Category.parent_id)
+        .where(
+            Category.code == sa.bindparam("code"),
+            Category.active,
+            sa.or_(Category.parent_id.is_(None), _PARENT.active),
+        )
+        .limit(1)
+    )
+
+
 def find_category(code: Any) -> Category | None:
     """The active category with ``code`` whose parent, if any, is active too."""
     if not isinstance(code, str) or not code.strip():
         return None
-    return db.session.scalars(
-        sa.select(Category)
-        .outerjoin(_PARENT, _PARENT.id == Category.parent_id)
-        .where(
-            Category.code == code.strip(),
-            Category.active,
-            sa.or_(Category.parent_id.is_(None), _PARENT.active),
-        )
-    ).first()
+    return db.session.scalars(_category_by_code(), {"code": code.strip()}).first()
 
 
 def parse_checkin(payload: Any) -> CheckinRequest:
@@ -249,6 +257,24 @@ def parse_checkin(payload: Any) -> CheckinRequest:
 # Tickets and the queue
 
 
+@functools.cache
+def _ticket_upsert(dialect: str) -> Any:
+    table = TicketCounter.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return (
+        insert(table)
+        .values(workroom_id=sa.bindparam("workroom_id"), day=sa.bindparam("day"), last_number=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.workroom_id, table.c.day],
+            set_={"last_number": table.c.last_number + 1},
+        )
+        .returning(table.c.last_number)
+    )
+
+
 def next_ticket(workroom_id: int, day: dt.date) -> int:
     """Take the next ticket number of a workroom's day, in the caller's transaction.
 
@@ -258,20 +284,8 @@ def next_ticket(workroom_id: int, day: dt.date) -> int:
     table = TicketCounter.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql" or (dialect == "sqlite" and _SQLITE_UPSERT):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (
-            insert(table)
-            .values(workroom_id=workroom_id, day=day, last_number=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.workroom_id, table.c.day],
-                set_={"last_number": table.c.last_number + 1},
-            )
-            .returning(table.c.last_number)
-        )
-        return db.session.execute(stmt).scalar_one()
+        params = {"workroom_id": workroom_id, "day": day}
+        return db.session.execute(_ticket_upsert(dialect), params).scalar_one()
     # Older SQLite: the write lock taken at BEGIN IMMEDIATE keeps this sequence atomic.
     where = (table.c.workroom_id == workroom_id) & (table.c.day == day)
     updated = db.session.execute(
@@ -282,6 +296,21 @@ def next_ticket(workroom_id: int, day: dt.date) -> int:
     return db.session.execute(sa.select(table.c.last_number).where(where)).scalar_one()
 
 
+@functools.cache
+def _waiting_ahead() -> sa.Select:
+    table = Visit.__table__
+    return (
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(
+            table.c.workroom_id == sa.bindparam("workroom_id"),
+            table.c.ticket_date == sa.bindparam("day"),
+            table.c.status == "waiting",
+            table.c.ticket_number < sa.bindparam("number"),
+        )
+    )
+
+
 def queue_position(visit: Visit) -> int | None:
     """How many visitors wait ahead of ``visit`` in its day's queue (0 once called);
     None for a visit without a ticket."""
@@ -289,14 +318,12 @@ def queue_position(visit: Visit) -> int | None:
         return None
     if visit.status != "waiting":
         return 0
-    return db.session.scalar(
-        sa.select(sa.func.count(Visit.id)).where(
-            Visit.workroom_id == visit.workroom_id,
-            Visit.ticket_date == visit.ticket_date,
-            Visit.status == "waiting",
-            Visit.ticket_number < visit.ticket_number,
-        )
-    )
+    params = {
+        "workroom_id": visit.workroom_id,
+        "day": visit.ticket_date,
+        "number": visit.ticket_number,
+    }
+    return db.session.scalar(_waiting_ahead(), params)
 
 
 def waiting_visits(workroom_id: int, day: dt.date) -> list[Visit]:
@@ -317,10 +344,16 @@ def waiting_visits(workroom_id: int, day: dt.date) -> list[Visit]:
 # Storing
 
 
+@functools.cache
+def _visit_id_by_key() -> sa.Select:
+    table = Visit.__table__
+    return sa.select(table.c.id).where(table.c.idempotency_key == sa.bindparam("key"))
+
+
 def visit_for_key(key: str) -> Visit | None:
-    """The visit stored under an idempotency key, if any."""
+    """The visit stored under an idempotency key, if any (found through its unique index)."""
     # Nearly every key is new: look for the id alone before loading a whole visit.
-    found = db.session.scalar(sa.select(Visit.id).where(Visit.idempotency_key == key))
+    found = db.session.scalar(_visit_id_by_key(), {"key": key})
     return db.session.get(Visit, found) if found is not None else None
 
 
@@ -367,10 +400,8 @@ def check_in(
     """
     if channel not in CHECKIN_CHANNELS:
         raise ValueError(f"unknown check-in channel {channel!r}")
-    if idempotency_key:
-        existing = visit_for_key(idempotency_key)
-        if existing is not None:
-            return replayed(existing, fingerprint), False
+    # A key already used fails the insert on its unique index; the savepoint below then
+    # undoes the ticket and the stored visit is answered.
     reception = reception or reception_now(workroom, now)
     day = local_date(now)
     label = provisional_label(request.provisional_ticket, channel, kiosk)

@@ -9,6 +9,7 @@ are naive UTC, as the tables store them; days and hours are local to ``TIMEZONE`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -140,14 +141,19 @@ def liaison_hours_open(
     return calendar.is_working_day(local.date())
 
 
+# Statements every check-in runs are built once: SQLAlchemy then reuses their cache key.
+@functools.cache
+def _adjustments_of_day() -> sa.Select:
+    table = CalendarAdjustment.__table__
+    return sa.select(table.c.day, table.c.kind, table.c.name).where(
+        table.c.day == sa.bindparam("day")
+    )
+
+
 def _calendar_for(day: dt.date) -> WorkingCalendar:
     """The working-day calendar with the staff adjustment of ``day`` alone: enough to
     answer for that day, in one query (every check-in asks)."""
-    rows = db.session.execute(
-        sa.select(CalendarAdjustment.day, CalendarAdjustment.kind, CalendarAdjustment.name).where(
-            CalendarAdjustment.day == day
-        )
-    ).all()
+    rows = db.session.execute(_adjustments_of_day(), {"day": day}).all()
     return WorkingCalendar([day.year], [Adjustment(*row) for row in rows])
 
 
@@ -158,6 +164,31 @@ def deputies_on_duty(day: ReceptionDay) -> list[OnDuty]:
     ]
 
 
+@functools.cache
+def _day_in_progress() -> sa.Select:
+    day, assignment, deputy = (
+        ReceptionDay.__table__,
+        Assignment.__table__,
+        Deputy.__table__,
+    )
+    now = sa.bindparam("now", type_=day.c.starts_at.type)
+    return (
+        sa.select(day.c.id, deputy.c.id, deputy.c.name, deputy.c.level)
+        .outerjoin(
+            assignment,
+            (assignment.c.reception_day_id == day.c.id) & (assignment.c.status != "declined"),
+        )
+        .outerjoin(deputy, deputy.c.id == assignment.c.deputy_id)
+        .where(
+            day.c.workroom_id == sa.bindparam("workroom_id"),
+            day.c.status == "published",
+            day.c.starts_at <= now,
+            day.c.ends_at > now,
+        )
+        .order_by(day.c.starts_at, day.c.id, assignment.c.id)
+    )
+
+
 def reception_now(workroom: Workroom, now: dt.datetime) -> ReceptionNow:
     """Whether ``workroom`` is receiving at ``now`` and who is on duty.
 
@@ -165,21 +196,7 @@ def reception_now(workroom: Workroom, now: dt.datetime) -> ReceptionNow:
     is, when the workroom is receiving at all.
     """
     # One query for the day in progress and its deputies: every check-in asks this.
-    rows = db.session.execute(
-        sa.select(ReceptionDay.id, Deputy.id, Deputy.name, Deputy.level)
-        .outerjoin(
-            Assignment,
-            (Assignment.reception_day_id == ReceptionDay.id) & (Assignment.status != "declined"),
-        )
-        .outerjoin(Deputy, Deputy.id == Assignment.deputy_id)
-        .where(
-            ReceptionDay.workroom_id == workroom.id,
-            ReceptionDay.status == "published",
-            ReceptionDay.starts_at <= now,
-            ReceptionDay.ends_at > now,
-        )
-        .order_by(ReceptionDay.starts_at, ReceptionDay.id, Assignment.id)
-    ).all()
+    rows = db.session.execute(_day_in_progress(), {"workroom_id": workroom.id, "now": now}).all()
     day_id = rows[0][0] if rows else None
     on_duty = [
         OnDuty("deputy", name, level, deputy_id)
