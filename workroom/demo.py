@@ -182,8 +182,10 @@ def seed_people(workrooms: dict[str, Workroom], created: dict[str, int]) -> None
                 term=TERMS[level],
                 constituency=f"岳塘区第{rng.randint(1, 30)}选区",
                 sector=rng.choice(SECTORS),
-                phone=f"139{rng.randint(0, 99_999_999):08d}",
-                email="",
+                # No phone number: an invented one could belong to someone real.
+                # example.org is reserved (RFC 2606), so reminders reach nobody.
+                phone="",
+                email=f"deputy{len(used)}@example.org",
                 workrooms=attached,
                 groups=member_of,
                 active=True,
