@@ -157,6 +157,14 @@ class Suggestion(Timestamped, db.Model):
         back_populates="suggestion", order_by="ExtensionRequest.id", cascade="all, delete-orphan"
     )
 
+    # The lists' order (newest first), alone and within one status.
+    __table_args__ = (
+        sa.Index("ix_suggestion_created", "created_at", "id"),
+        sa.Index("ix_suggestion_status_created", "status", "created_at", "id"),
+        # The deadline filters: open statuses, then the due dates (counted from the index).
+        sa.Index("ix_suggestion_status_due", "status", "reply_due", "accept_due"),
+    )
+
     @property
     def status_label(self) -> str:
         return str(STATUSES.get(self.status, self.status))
@@ -201,6 +209,9 @@ class SuggestionAgency(db.Model):
 
     suggestion: Mapped[Suggestion] = relationship(back_populates="agencies")
     agency: Mapped[Agency] = relationship()
+
+    # An agency's suggestions: the portal list and the agency filter.
+    __table_args__ = (sa.Index("ix_suggestion_agency_agency", "agency_id", "suggestion_id"),)
 
 
 class SuggestionEvent(db.Model):
