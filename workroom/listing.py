@@ -1,4 +1,4 @@
-"""List pages shared by every area: the search box and pagination."""
+"""List pages shared by every area: the search box, inactive rows and pagination."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ def search(stmt: sa.Select, *columns: Any) -> tuple[sa.Select, str]:
         pattern = f"%{q}%"
         stmt = stmt.where(sa.or_(*(c.ilike(pattern) for c in columns)))
     return stmt, q
+
+
+def showing_all() -> bool:
+    """Whether the list was asked to include inactive rows (``?status=all``)."""
+    return request.args.get("status") == "all"
+
+
+def active_only(stmt: sa.Select, model: Any) -> sa.Select:
+    """Narrow ``stmt`` to active rows unless the list shows inactive ones too."""
+    return stmt if showing_all() else stmt.where(model.active)
 
 
 def page_of(stmt: sa.Select, per_page: int | None = None) -> Any:

@@ -17,6 +17,7 @@ from workroom.categories.models import Category
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
+from workroom.listing import active_only, showing_all
 
 bp = Blueprint("categories", __name__, url_prefix="/staff")
 
@@ -25,15 +26,14 @@ bp = Blueprint("categories", __name__, url_prefix="/staff")
 @auth_required()
 def index() -> Any:
     require("category.view")
-    show_all = request.args.get("status") == "all"
+    show_all = showing_all()
     stmt = (
         sa.select(Category)
         .where(Category.parent_id.is_(None))
         .options(selectinload(Category.children))
         .order_by(Category.position, Category.code)
     )
-    if not show_all:
-        stmt = stmt.where(Category.active)
+    stmt = active_only(stmt, Category)
     tree = [
         (top, [c for c in top.children if show_all or c.active]) for top in db.session.scalars(stmt)
     ]

@@ -14,7 +14,7 @@ from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
-from workroom.listing import page_of, search
+from workroom.listing import active_only, page_of, search
 from workroom.people import manage
 from workroom.people.forms import AgencyForm, DeputyForm, GroupForm, UnavailabilityForm
 from workroom.people.models import (
@@ -28,10 +28,6 @@ from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
 
 bp = Blueprint("people", __name__, url_prefix="/staff")
-
-
-def _active_only(stmt: sa.Select, model: type) -> sa.Select:
-    return stmt if request.args.get("status") == "all" else stmt.where(model.active)
 
 
 def _visible_ids(model: type, permission: str, ids: list[int]) -> set[int]:
@@ -65,7 +61,7 @@ def deputies() -> Any:
     workroom_id = request.args.get("workroom", 0, type=int)
     if workroom_id:
         stmt = stmt.where(Deputy.workrooms.any(Workroom.id == workroom_id))
-    stmt = _active_only(stmt, Deputy)
+    stmt = active_only(stmt, Deputy)
     page = page_of(stmt.options(selectinload(Deputy.workrooms)).order_by(Deputy.name, Deputy.id))
     workrooms = db.session.scalars(
         scoped(sa.select(Workroom), Workroom, "workroom.view").order_by(Workroom.name)
@@ -209,7 +205,7 @@ def unavailability_delete(deputy_id: int, period_id: int) -> Any:
 def groups() -> Any:
     require("group.view")
     stmt, q = search(sa.select(ProfessionalGroup), ProfessionalGroup.name, ProfessionalGroup.code)
-    stmt = _active_only(stmt, ProfessionalGroup)
+    stmt = active_only(stmt, ProfessionalGroup)
     page = page_of(stmt.order_by(ProfessionalGroup.name, ProfessionalGroup.id))
     return render_template("people/groups.html", page=page, q=q)
 
@@ -252,7 +248,7 @@ def agencies() -> Any:
     require("agency.view")
     stmt = scoped(sa.select(Agency), Agency, "agency.view")
     stmt, q = search(stmt, Agency.name, Agency.code)
-    stmt = _active_only(stmt, Agency)
+    stmt = active_only(stmt, Agency)
     page = page_of(
         stmt.options(selectinload(Agency.area), selectinload(Agency.supervisor)).order_by(
             Agency.name, Agency.id

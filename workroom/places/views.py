@@ -12,7 +12,7 @@ from flask_security import auth_required
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.db import db
 from workroom.forms import render_form, save
-from workroom.listing import page_of, search
+from workroom.listing import active_only, page_of, search
 from workroom.places import manage
 from workroom.places.forms import AreaForm, WorkroomForm
 from workroom.places.models import AREA_LEVELS, Area, Workroom
@@ -91,8 +91,7 @@ def workrooms() -> Any:
     require("workroom.view")
     stmt = scoped(sa.select(Workroom), Workroom, "workroom.view")
     stmt, _q = search(stmt, Workroom.name, Workroom.slug, Workroom.address)
-    if request.args.get("status") != "all":
-        stmt = stmt.where(Workroom.active)
+    stmt = active_only(stmt, Workroom)
     page = page_of(stmt.order_by(Workroom.name))
     return render_template("places/workrooms.html", page=page, q=request.args.get("q", ""))
 

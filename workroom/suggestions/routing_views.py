@@ -17,7 +17,7 @@ from workroom.categories.models import Category
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
-from workroom.listing import page_of
+from workroom.listing import active_only, page_of
 from workroom.people.models import Agency, ProfessionalGroup
 from workroom.places.models import Area
 from workroom.places.views import area_choices
@@ -108,8 +108,7 @@ def rules() -> Any:
                 ),
             )
         )
-    if request.args.get("status") != "all":
-        stmt = stmt.where(RoutingRule.active)
+    stmt = active_only(stmt, RoutingRule)
     page = page_of(
         stmt.order_by(Category.code, Area.name, RoutingRule.priority.desc(), RoutingRule.id)
     )
