@@ -170,6 +170,19 @@ def test_a_replay_still_answers_after_the_data_changed(client, db, workroom, at_
     assert post(client, body(), key="offline-1").status_code == 200
 
 
+def test_a_taken_receipt_code_is_drawn_again(client, db, workroom, at_open, monkeypatch):
+    from workroom.visits import checkin
+
+    first = post(client, body()).get_json()
+    codes = iter([first["receipt"], "ZZZZZZZZ"])
+    monkeypatch.setattr(checkin, "new_receipt_code", lambda: next(codes))
+    second = post(client, body())
+    assert second.status_code == 201
+    # The failed attempt was rolled back whole, its ticket number with it.
+    assert (second.get_json()["receipt"], second.get_json()["ticket"]) == ("ZZZZZZZZ", "002")
+    assert len(stored(db)) == 2
+
+
 @pytest.mark.parametrize(
     ("headers", "message"),
     [({}, "请填写 11 位中国大陆手机号码"), ({"Accept-Language": "en"}, "11-digit mainland")],

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request
 from flask_babel import format_date
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from workroom.categories.models import Category
 from workroom.db import db, is_sqlite, reset_write_intent, set_write_intent, utcnow
@@ -232,7 +233,14 @@ def create_checkin(slug: str) -> Any:
         return _error(413, "too_large", _("The check-in is too large."))
     payload = request.get_json(silent=True)
     with _write_turn():
-        return _check_in(slug, payload, utcnow())
+        for _attempt in range(3):
+            try:
+                return _check_in(slug, payload, utcnow())
+            except IntegrityError:
+                # A concurrent request stored this key first (the next pass answers
+                # its visit), or the receipt code drawn was taken (it draws another).
+                db.session.rollback()
+    raise RuntimeError("could not store the check-in")
 
 
 @functools.cache
@@ -287,7 +295,7 @@ def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
                 errors={field: str(message) for field, message in errors.items()},
             )
         reception = reception_now(workroom, now)
-        visit, created = checkin.check_in(
+        visit = checkin.store_check_in(
             workroom,
             data,
             channel="kiosk" if kiosk is not None else "phone",
@@ -300,6 +308,6 @@ def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
     except Conflict as error:
         db.session.rollback()
         return _error(409, "conflict", str(error.message))
-    answer = checkin_answer(visit, reception if created else None)
+    answer = checkin_answer(visit, reception)
     db.session.commit()
-    return answer, 201 if created else 200
+    return answer, 201

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from workroom.audit.log import record
 from workroom.categories.models import Category
@@ -68,7 +67,7 @@ class CheckinInvalid(DomainError):
 class CheckinRequest:
     """A validated check-in: what the citizen chose and typed."""
 
-    category: Category
+    category_id: int
     name: str | None = None
     phone: str | None = None
     description: str = ""
@@ -167,29 +166,48 @@ def _text(
     return value or None
 
 
-_PARENT = aliased(Category)
-
-
-# Statements every check-in runs are built once: SQLAlchemy then reuses their cache key.
-@functools.cache
-def _category_by_code() -> sa.Select:
+def _usable_category(*columns: Any) -> sa.Select:
+    """``columns`` of the active category with the ``code`` bound, whose parent, if
+    any, is active too: the one rule for which purposes a visit may have."""
+    table = Category.__table__
+    parent = table.alias("parent")
     return (
-        sa.select(Category)
-        .outerjoin(_PARENT, _PARENT.id == Category.parent_id)
+        sa.select(*columns)
+        .select_from(table.outerjoin(parent, parent.c.id == table.c.parent_id))
         .where(
-            Category.code == sa.bindparam("code"),
-            Category.active,
-            sa.or_(Category.parent_id.is_(None), _PARENT.active),
+            table.c.code == sa.bindparam("code"),
+            table.c.active,
+            sa.or_(table.c.parent_id.is_(None), parent.c.active),
         )
         .limit(1)
     )
 
 
+# Statements every check-in runs are built once: SQLAlchemy then reuses their cache key.
+@functools.cache
+def _category_by_code() -> sa.Select:
+    return _usable_category(Category)
+
+
+@functools.cache
+def _category_id_by_code() -> sa.Select:
+    return _usable_category(Category.__table__.c.id)
+
+
+def _code(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def find_category(code: Any) -> Category | None:
     """The active category with ``code`` whose parent, if any, is active too."""
-    if not isinstance(code, str) or not code.strip():
-        return None
-    return db.session.scalars(_category_by_code(), {"code": code.strip()}).first()
+    code = _code(code)
+    return db.session.scalars(_category_by_code(), {"code": code}).first() if code else None
+
+
+def find_category_id(code: Any) -> int | None:
+    """The id of that category (a check-in needs no more)."""
+    code = _code(code)
+    return db.session.scalar(_category_id_by_code(), {"code": code}) if code else None
 
 
 def parse_checkin(payload: Any) -> CheckinRequest:
@@ -204,12 +222,12 @@ def parse_checkin(payload: Any) -> CheckinRequest:
         raise CheckinInvalid({"body": _l("Send the check-in as a JSON object.")})
     errors: dict[str, Any] = {}
 
-    category = None
+    category_id = None
     if payload.get("category") in (None, ""):
         errors["category"] = _l("Choose what your visit is about.")
     else:
-        category = find_category(payload.get("category"))
-        if category is None:
+        category_id = find_category_id(payload.get("category"))
+        if category_id is None:
             errors["category"] = _l("Choose one of the listed purposes.")
 
     name = _text(payload, "name", NAME_MAX, errors)
@@ -243,9 +261,9 @@ def parse_checkin(payload: Any) -> CheckinRequest:
 
     if errors:
         raise CheckinInvalid(errors)
-    assert category is not None
+    assert category_id is not None
     return CheckinRequest(
-        category=category,
+        category_id=category_id,
         name=name,
         phone=phone,
         description=description or "",
@@ -393,57 +411,79 @@ def check_in(
 ) -> tuple[Visit, bool]:
     """Store a citizen's check-in and return ``(visit, created)``.
 
+    A key already used returns the stored visit with ``created`` False, or raises
+    Conflict when that request's fingerprint differs; otherwise see ``store_check_in``.
+    """
+    if idempotency_key:
+        existing = visit_for_key(idempotency_key)
+        if existing is not None:
+            return replayed(existing, fingerprint), False
+    visit = store_check_in(
+        workroom,
+        request,
+        channel=channel,
+        now=now,
+        kiosk=kiosk,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        reception=reception,
+        actor=actor,
+    )
+    return visit, True
+
+
+def store_check_in(
+    workroom: Workroom,
+    request: CheckinRequest,
+    *,
+    channel: str,
+    now: dt.datetime,
+    kiosk: Kiosk | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+    reception: ReceptionNow | None = None,
+    actor: Any = None,
+) -> Visit:
+    """Store a new check-in under an idempotency key the caller found unused.
+
     While the workroom receives, the visit gets the day's next ticket and waits in the
-    queue; otherwise it is a message (no ticket) for the liaison. A key already used
-    returns the stored visit with ``created`` False, or raises Conflict when that
-    request's fingerprint differs. Adds to the caller's transaction; the caller commits.
+    queue; otherwise it is a message (no ticket) for the liaison. Adds to the caller's
+    transaction and flushes; the caller commits. When a concurrent request stored the
+    same key first, or the receipt code drawn is taken (one chance in 10^11), the flush
+    raises IntegrityError: the caller rolls back and asks again, which then answers the
+    stored visit or draws another code.
     """
     if channel not in CHECKIN_CHANNELS:
         raise ValueError(f"unknown check-in channel {channel!r}")
-    # A key already used fails the insert on its unique index; the savepoint below then
-    # undoes the ticket and the stored visit is answered.
     reception = reception or reception_now(workroom, now)
-    day = local_date(now)
-    label = provisional_label(request.provisional_ticket, channel, kiosk)
-    for _attempt in range(3):
-        visit = Visit(
-            workroom_id=workroom.id,
-            channel=channel,
-            kind="checkin" if reception.receiving else "message",
-            category_id=request.category.id,
-            visitor_name=request.name,
-            phone=request.phone,
-            phone_hash=visitor_phone_hash(request.phone) if request.phone else None,
-            description=request.description,
-            wants_reply=bool(request.phone),
-            receipt_code=new_receipt_code(),
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
-            consent_version=request.consent_version,
-            consented_at=now,
-            status="waiting" if reception.receiving else "open",
-            arrived_at=now,
-            reception_day_id=reception.reception_day_id,
-            kiosk_id=kiosk.id if kiosk is not None else None,
-        )
-        try:
-            # The savepoint also undoes the counter increment when the insert fails.
-            with db.session.begin_nested():
-                if reception.receiving:
-                    number = next_ticket(workroom.id, day)
-                    visit.ticket_date = day
-                    visit.ticket_number = number
-                    visit.ticket_label = label or ticket_label(number)
-                db.session.add(visit)
-        except IntegrityError:
-            if idempotency_key:
-                existing = visit_for_key(idempotency_key)
-                if existing is not None:
-                    return replayed(existing, fingerprint), False
-            continue  # a receipt code already taken: draw another
-        break
-    else:
-        raise RuntimeError("could not store the check-in")
+    visit = Visit(
+        workroom_id=workroom.id,
+        channel=channel,
+        kind="checkin" if reception.receiving else "message",
+        category_id=request.category_id,
+        visitor_name=request.name,
+        phone=request.phone,
+        phone_hash=visitor_phone_hash(request.phone) if request.phone else None,
+        description=request.description,
+        wants_reply=bool(request.phone),
+        receipt_code=new_receipt_code(),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        consent_version=request.consent_version,
+        consented_at=now,
+        status="waiting" if reception.receiving else "open",
+        arrived_at=now,
+        reception_day_id=reception.reception_day_id,
+        kiosk_id=kiosk.id if kiosk is not None else None,
+    )
+    if reception.receiving:
+        day = local_date(now)
+        visit.ticket_date = day
+        visit.ticket_number = next_ticket(workroom.id, day)
+        label = provisional_label(request.provisional_ticket, channel, kiosk)
+        visit.ticket_label = label or ticket_label(visit.ticket_number)
+    db.session.add(visit)
+    db.session.flush()
     record(
         f"visit.{visit.kind}",
         visit,
@@ -451,7 +491,7 @@ def check_in(
         actor=actor,
         at=now,
     )
-    return visit, True
+    return visit
 
 
 def log_visit(

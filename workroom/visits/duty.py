@@ -84,6 +84,7 @@ class ReceptionNow:
     """The state of a workroom at one moment."""
 
     receiving: bool
+    # Receiving in the liaison's hours, with no reception day in progress.
     liaison_hours: bool
     reception_day_id: int | None = None
     on_duty: list[OnDuty] = field(default_factory=list)
@@ -203,7 +204,8 @@ def reception_now(workroom: Workroom, now: dt.datetime) -> ReceptionNow:
         for row_day, deputy_id, name, level in rows
         if row_day == day_id and deputy_id is not None
     ]
-    liaison = liaison_hours_open(workroom, now)
+    # The liaison's hours matter only when no reception day is in progress.
+    liaison = day_id is None and liaison_hours_open(workroom, now)
     receiving = day_id is not None or liaison
     if receiving and not on_duty:
         on_duty = [OnDuty("liaison", "")]

@@ -28,7 +28,11 @@ CHANNELS = {
 }
 # What kind of record: a queued check-in with a ticket, a message left outside
 # reception hours (留言), or a record a liaison logged afterwards.
-KINDS = {"checkin": _l("Check-in"), "message": _l("Message"), "record": lazy_pgettext("visit kind", "Record")}
+KINDS = {
+    "checkin": _l("Check-in"),
+    "message": _l("Message"),
+    "record": lazy_pgettext("visit kind", "Record"),
+}
 STATUSES = {
     "waiting": _l("Waiting"),
     "called": _l("Called"),
