@@ -142,7 +142,7 @@ def test_unrouted_suggestion_waits_in_triage(db, world):
 
 def test_submit_takes_name_and_phone_from_the_visit_and_checks_input(db, world):
     visit = Visit(
-        workroom=world["workroom"],
+        workroom_id=world["workroom"].id,
         channel="kiosk",
         receipt_code="K7M2Q9XA",
         arrived_at=NOW,

@@ -105,7 +105,7 @@ def raise_suggestion(db, world, *, now=None, code="environment-air", room="room_
 def make_visit(db, workroom, **kw) -> Visit:
     n = kw.pop("n", 1)
     visit = Visit(
-        workroom=workroom,
+        workroom_id=workroom.id,
         channel="walk_in",
         kind="record",
         category_id=kw.pop("category_id", None),

@@ -84,6 +84,7 @@ def register(app: Flask) -> None:
 
 
 def _blueprints() -> list[Any]:
+    from workroom.api.checkins import bp as checkins_bp
     from workroom.api.views import bp as api_bp
     from workroom.audit.views import bp as audit_bp
     from workroom.auth.views import bp as auth_bp
@@ -120,6 +121,7 @@ def _blueprints() -> list[Any]:
         kiosk_bp,
         board_bp,
         api_bp,
+        checkins_bp,
         routing_bp,
         suggestions_bp,
         portal_bp,

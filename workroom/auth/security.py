@@ -9,13 +9,13 @@ from typing import Any
 from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_security import SQLAlchemyUserDatastore, current_user
 from flask_security.signals import password_changed
-from limits import parse
 
+from workroom import throttle
 from workroom.audit.log import record
 from workroom.auth.accounts import find_user, note_failed_login, note_successful_login
 from workroom.auth.models import Role, User
 from workroom.db import db, utcnow
-from workroom.extensions import limiter, security
+from workroom.extensions import security
 
 user_datastore = SQLAlchemyUserDatastore(db, User, Role)
 
@@ -30,13 +30,15 @@ _OPEN_WHILE_CHANGING = {
 
 def _throttled(app: Flask) -> bool:
     """Count one sign-in attempt per address and per submitted username."""
-    strategy = limiter.limiter
-    per_address = parse(app.config["LOGIN_LIMIT_PER_ADDRESS"])
-    per_account = parse(app.config["LOGIN_LIMIT_PER_ACCOUNT"])
     username = (request.form.get("username") or "").strip().lower()[:60]
-    ok_address = strategy.hit(per_address, "login-address", request.remote_addr or "")
-    ok_account = strategy.hit(per_account, "login-account", username) if username else True
-    return not (ok_address and ok_account)
+    address = request.remote_addr or ""
+    by_address = throttle.hit(app.config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", address)
+    by_account = (
+        throttle.hit(app.config["LOGIN_LIMIT_PER_ACCOUNT"], "login-account", username)
+        if username
+        else None
+    )
+    return by_address is not None or by_account is not None
 
 
 def _wrap_login(app: Flask) -> None:

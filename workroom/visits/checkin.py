@@ -190,7 +190,8 @@ def _category_by_code() -> sa.Select:
 
 
 @functools.cache
-def _category_id_by_code() -> sa.Select:
+def category_id_by_code() -> sa.Select:
+    """The id of the category that ``find_category`` finds for the ``code`` bound."""
     return _usable_category(Category.__table__.c.id)
 
 
@@ -207,11 +208,12 @@ def find_category(code: Any) -> Category | None:
 def find_category_id(code: Any) -> int | None:
     """The id of that category (a check-in needs no more)."""
     code = _code(code)
-    return db.session.scalar(_category_id_by_code(), {"code": code}) if code else None
+    return db.session.scalar(category_id_by_code(), {"code": code}) if code else None
 
 
-def parse_checkin(payload: Any) -> CheckinRequest:
-    """Validate a check-in body (a decoded JSON object).
+def parse_checkin(payload: Any, *, category_id: int | None = None) -> CheckinRequest:
+    """Validate a check-in body (a decoded JSON object). ``category_id`` is the id of
+    the category it names, when the caller has looked it up already.
 
     Raises CheckinInvalid with one message per wrong field: ``category`` missing or
     unknown, ``name`` over 50 characters, ``phone`` not a mainland mobile number,
@@ -222,11 +224,10 @@ def parse_checkin(payload: Any) -> CheckinRequest:
         raise CheckinInvalid({"body": _l("Send the check-in as a JSON object.")})
     errors: dict[str, Any] = {}
 
-    category_id = None
     if payload.get("category") in (None, ""):
         errors["category"] = _l("Choose what your visit is about.")
     else:
-        category_id = find_category_id(payload.get("category"))
+        category_id = category_id or find_category_id(payload.get("category"))
         if category_id is None:
             errors["category"] = _l("Choose one of the listed purposes.")
 
@@ -314,18 +315,25 @@ def next_ticket(workroom_id: int, day: dt.date) -> int:
     return db.session.execute(sa.select(table.c.last_number).where(where)).scalar_one()
 
 
-@functools.cache
-def _waiting_ahead() -> sa.Select:
+def waiting(workroom_id: Any, day: Any) -> sa.Select:
+    """Count the tickets still waiting in a workroom's queue on a local day: as many
+    as wait ahead of the next ticket, which is numbered after them all."""
     table = Visit.__table__
     return (
         sa.select(sa.func.count())
         .select_from(table)
         .where(
-            table.c.workroom_id == sa.bindparam("workroom_id"),
-            table.c.ticket_date == sa.bindparam("day"),
+            table.c.workroom_id == workroom_id,
+            table.c.ticket_date == day,
             table.c.status == "waiting",
-            table.c.ticket_number < sa.bindparam("number"),
         )
+    )
+
+
+@functools.cache
+def _waiting_ahead() -> sa.Select:
+    return waiting(sa.bindparam("workroom_id"), sa.bindparam("day")).where(
+        Visit.__table__.c.ticket_number < sa.bindparam("number")
     )
 
 

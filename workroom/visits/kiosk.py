@@ -22,15 +22,14 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_security import auth_required
-from limits import parse
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from workroom import throttle
 from workroom.auth.permissions import get_or_404, require
 from workroom.categories.models import Category
 from workroom.db import db, utcnow, writing
 from workroom.errors import DomainError
-from workroom.extensions import limiter
 from workroom.forms import Form, NoControlCharacters
 from workroom.i18n import DEFAULT_LOCALE, normalize_locale
 from workroom.places.models import Workroom
@@ -117,7 +116,7 @@ def _render_checkin(
         categories=_top_categories(),
         receiving=reception.receiving,
         closed_notes=[] if reception.receiving else _closed_notes(workroom, now),
-        api_url=url_for("api.create_checkin", slug=workroom.slug),
+        api_url=url_for("checkins.create_checkin", slug=workroom.slug),
         start_url=start_url,
         lang_urls=lang_urls,
         privacy=privacy_notice(),
@@ -210,8 +209,8 @@ def phone_checkin(slug: str) -> Any:
 
 
 def _pair_throttled() -> bool:
-    limit = parse(current_app.config.get("KIOSK_PAIR_LIMIT", DEFAULT_PAIR_LIMIT))
-    return not limiter.limiter.hit(limit, "kiosk-pair", request.remote_addr or "")
+    limit = current_app.config.get("KIOSK_PAIR_LIMIT", DEFAULT_PAIR_LIMIT)
+    return throttle.hit(limit, "kiosk-pair", request.remote_addr or "") is not None
 
 
 @bp.route("/kiosk/pair", methods=["GET", "POST"])

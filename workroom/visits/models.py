@@ -127,10 +127,12 @@ class Visit(Timestamped, db.Model):
     outcome: Mapped[str | None] = mapped_column(sa.String(20))
     purged_at: Mapped[dt.datetime | None] = mapped_column()
 
-    workroom: Mapped[Workroom] = relationship()
-    category: Mapped[Category | None] = relationship()
-    deputy: Mapped[Deputy | None] = relationship()
-    kiosk: Mapped[Kiosk | None] = relationship()
+    # Read-only: a visit's links are written by id (``deputy_id`` …), which keeps the
+    # unit of work of every check-in's insert to the visit row alone.
+    workroom: Mapped[Workroom] = relationship(viewonly=True)
+    category: Mapped[Category | None] = relationship(viewonly=True)
+    deputy: Mapped[Deputy | None] = relationship(viewonly=True)
+    kiosk: Mapped[Kiosk | None] = relationship(viewonly=True)
 
     __table_args__ = (
         sa.UniqueConstraint("workroom_id", "ticket_date", "ticket_number"),
