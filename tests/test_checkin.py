@@ -208,7 +208,7 @@ def test_check_ins_get_tickets_and_wait_in_order(db, workroom):
 
     # 00:30 local on the 5th is still the 4th in UTC: the ticket follows the local day.
     made = [
-        check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 9, m))[0]
+        check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 9, m))
         for m in range(3)
     ]
     db.session.commit()
@@ -228,7 +228,7 @@ def test_the_ticket_day_is_the_local_date(db, make_workroom):
 
     workroom = make_workroom(liaison_hours="00:00-23:59")
     # 00:30 on Thursday 5 March in Shanghai is still Wednesday in UTC.
-    visit, _ = check_in(
+    visit = check_in(
         workroom, request_for(db), channel="phone", now=utc(dt.date(2026, 3, 5), 0, 30)
     )
     assert visit.ticket_date == dt.date(2026, 3, 5)
@@ -238,7 +238,7 @@ def test_receipt_codes_are_short_unambiguous_and_unique(db, workroom):
     from workroom.visits.checkin import RECEIPT_ALPHABET, check_in
 
     codes = {
-        check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 10))[0].receipt_code
+        check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 10)).receipt_code
         for _ in range(20)
     }
     assert len(codes) == 20
@@ -251,42 +251,38 @@ def test_receipt_codes_are_short_unambiguous_and_unique(db, workroom):
 # Idempotency, messages, channels
 
 
-def test_the_same_key_stores_one_visit_and_another_body_conflicts(db, workroom):
-    from workroom.visits.checkin import check_in
+def test_a_stored_key_is_found_and_another_body_conflicts(db, workroom):
+    from sqlalchemy.exc import IntegrityError
+
+    from workroom.visits.checkin import check_in, replayed, visit_for_key
 
     now = utc(WEDNESDAY, 10)
-    first, created = check_in(
+    first = check_in(
         workroom, request_for(db), channel="phone", now=now, idempotency_key="k1", fingerprint="a"
     )
     db.session.commit()
-    again, created_again = check_in(
-        workroom, request_for(db), channel="phone", now=now, idempotency_key="k1", fingerprint="a"
-    )
-    assert created and not created_again and again.id == first.id
+    assert visit_for_key("k1").id == first.id and visit_for_key("k2") is None
+    assert replayed(first, "a") is first
     with pytest.raises(Conflict) as caught:
-        check_in(
-            workroom,
-            request_for(db),
-            channel="phone",
-            now=now,
-            idempotency_key="k1",
-            fingerprint="b",
-        )
+        replayed(first, "b")
     assert caught.value.status == 409
+    # A concurrent request that missed the stored key is refused by the unique index.
+    with pytest.raises(IntegrityError):
+        check_in(workroom, request_for(db), channel="phone", now=now, idempotency_key="k1")
+    db.session.rollback()
     assert len(visits(db)) == 1
 
 
 def test_outside_hours_a_check_in_becomes_a_message_without_ticket(db, workroom):
     from workroom.visits.checkin import check_in, queue_position
 
-    visit, created = check_in(
+    visit = check_in(
         workroom,
         request_for(db, name="张三", description="楼道灯坏了"),
         channel="phone",
         now=utc(dt.date(2026, 3, 7), 10),
     )
     db.session.commit()
-    assert created
     assert (visit.kind, visit.status, visit.channel) == ("message", "open", "phone")
     assert visit.ticket_number is None and visit.ticket_label is None
     assert queue_position(visit) is None
@@ -299,17 +295,13 @@ def test_personal_data_is_kept_as_given_and_hashed_with_a_key(db, workroom):
 
     phone = normalize_mobile("＋８６ １３８-００１３-８０００")
     assert phone == "13800138000"
-    one, _ = check_in(
-        workroom, request_for(db, phone=phone), channel="phone", now=utc(WEDNESDAY, 10)
-    )
-    two, _ = check_in(
-        workroom, request_for(db, phone=phone), channel="phone", now=utc(WEDNESDAY, 11)
-    )
+    one = check_in(workroom, request_for(db, phone=phone), channel="phone", now=utc(WEDNESDAY, 10))
+    two = check_in(workroom, request_for(db, phone=phone), channel="phone", now=utc(WEDNESDAY, 11))
     db.session.commit()
     assert one.phone == "13800138000" and one.wants_reply
     assert one.phone_hash == two.phone_hash == visitor_phone_hash(phone)
     assert len(one.phone_hash) == 64 and phone not in one.phone_hash
-    anonymous, _ = check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 11))
+    anonymous = check_in(workroom, request_for(db), channel="phone", now=utc(WEDNESDAY, 11))
     assert anonymous.phone_hash is None and not anonymous.wants_reply
 
 
@@ -317,7 +309,7 @@ def test_a_check_in_is_audited_without_personal_data(db, workroom):
     from workroom.audit.models import AuditEvent
     from workroom.visits.checkin import check_in
 
-    visit, _ = check_in(
+    visit = check_in(
         workroom,
         request_for(db, name="张三", phone="13800138000", description="噪声"),
         channel="phone",
@@ -342,7 +334,7 @@ def test_provisional_tickets_are_kept_only_for_their_device(db, workroom):
     now = utc(WEDNESDAY, 10)
 
     def label(channel, provisional, device=None):
-        visit, _ = check_in(
+        visit = check_in(
             workroom,
             request_for(db, provisional_ticket=provisional),
             channel=channel,

@@ -271,7 +271,7 @@ def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
                 errors={field: str(message) for field, message in errors.items()},
             )
         reception = reception_now(workroom, now)
-        visit = checkin.store_check_in(
+        visit = checkin.check_in(
             workroom,
             data,
             channel="kiosk" if kiosk is not None else "phone",

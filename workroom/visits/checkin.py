@@ -416,43 +416,9 @@ def check_in(
     fingerprint: str | None = None,
     reception: ReceptionNow | None = None,
     actor: Any = None,
-) -> tuple[Visit, bool]:
-    """Store a citizen's check-in and return ``(visit, created)``.
-
-    A key already used returns the stored visit with ``created`` False, or raises
-    Conflict when that request's fingerprint differs; otherwise see ``store_check_in``.
-    """
-    if idempotency_key:
-        existing = visit_for_key(idempotency_key)
-        if existing is not None:
-            return replayed(existing, fingerprint), False
-    visit = store_check_in(
-        workroom,
-        request,
-        channel=channel,
-        now=now,
-        kiosk=kiosk,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        reception=reception,
-        actor=actor,
-    )
-    return visit, True
-
-
-def store_check_in(
-    workroom: Workroom,
-    request: CheckinRequest,
-    *,
-    channel: str,
-    now: dt.datetime,
-    kiosk: Kiosk | None = None,
-    idempotency_key: str | None = None,
-    fingerprint: str | None = None,
-    reception: ReceptionNow | None = None,
-    actor: Any = None,
 ) -> Visit:
-    """Store a new check-in under an idempotency key the caller found unused.
+    """Store a citizen's check-in under an idempotency key the caller found unused
+    (``visit_for_key``; a replay is answered with ``replayed``).
 
     While the workroom receives, the visit gets the day's next ticket and waits in the
     queue; otherwise it is a message (no ticket) for the liaison. Adds to the caller's
