@@ -81,7 +81,7 @@ def _request_kiosk() -> Kiosk | None:
 
 def _flooded() -> int | None:
     """The seconds to wait when this client sent too many check-ins, else None."""
-    if request.headers.get(KIOSK_HEADER) and _request_kiosk() is not None:
+    if _request_kiosk() is not None:
         return None
     return throttle.hit(_checkin_limit(), "checkin", request.remote_addr or "")
 
@@ -227,18 +227,19 @@ def _before_writing() -> sa.Select:
 
 def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
     from_kiosk = bool(request.headers.get(KIOSK_HEADER))
-    kiosk = _request_kiosk() if from_kiosk else None
+    kiosk = _request_kiosk()
     errors: dict[str, Any] = {}
     key = None
     try:
         key = checkin.check_idempotency_key(request.headers.get("Idempotency-Key"))
     except DomainError as error:
         errors[checkin.IDEMPOTENCY_FIELD] = error.message
-    code = payload.get("category") if isinstance(payload, dict) else None
     params = {
         "slug": slug[:60],
         "key": key,
-        "code": code.strip() if isinstance(code, str) else None,
+        "code": checkin.category_code(payload.get("category"))
+        if isinstance(payload, dict)
+        else None,
         "day": local_date(now),
     }
     row = db.session.execute(_before_writing(), params).first()

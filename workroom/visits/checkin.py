@@ -195,19 +195,20 @@ def category_id_by_code() -> sa.Select:
     return _usable_category(Category.__table__.c.id)
 
 
-def _code(value: Any) -> str | None:
+def category_code(value: Any) -> str | None:
+    """The category code a request sent, stripped; None when it is not a code at all."""
     return value.strip() or None if isinstance(value, str) else None
 
 
 def find_category(code: Any) -> Category | None:
     """The active category with ``code`` whose parent, if any, is active too."""
-    code = _code(code)
+    code = category_code(code)
     return db.session.scalars(_category_by_code(), {"code": code}).first() if code else None
 
 
 def find_category_id(code: Any) -> int | None:
     """The id of that category (a check-in needs no more)."""
-    code = _code(code)
+    code = category_code(code)
     return db.session.scalar(category_id_by_code(), {"code": code}) if code else None
 
 
