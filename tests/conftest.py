@@ -4,6 +4,7 @@ WORKROOM_TEST_POSTGRES_URL is set), the app, clients, and small factories."""
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -13,15 +14,81 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 
 from workroom import create_app
 
-POSTGRES_URL = os.environ.get("WORKROOM_TEST_POSTGRES_URL")
+
+def _postgres_url_for_worker(url: str | None) -> str | None:
+    """The PostgreSQL database of this pytest-xdist worker (``test_gw0`` …), created when
+    missing: workers share a server, never a database. Without xdist, ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.engine.make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        )
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _postgres_url_for_worker(os.environ.get("WORKROOM_TEST_POSTGRES_URL"))
 PASSWORD = "correct-horse-battery"
 # Tables whose rows the migrations ship (reference data) and tests must find again.
 REFERENCE_TABLES = ("role", "category")
+# The traveller of a session run with --clock-ahead.
+_moved_clock = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-ahead",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="run the whole session with the clock moved DAYS days ahead (still ticking), "
+        "to find tests that pass only near the day they were written",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-ahead")
+    if days:
+        # Started before collection, so module-level dates are moved too.
+        moved = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+        config.stash[_moved_clock] = time_machine.travel(moved, tick=True)
+        config.stash[_moved_clock].start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_moved_clock, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("--clock-ahead")
+    if not days:
+        return None
+    return f"clock moved {days} days ahead, to {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--clock-ahead"):
+        return
+    for item in items:
+        marker = item.get_closest_marker("real_clock")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"runs only on the real clock: {reason}"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,12 @@ from workroom.visits.models import Kiosk
 NOW = dt.datetime(2026, 12, 2, 2, 0)  # 10:00 in Shanghai, a Wednesday
 
 
+@pytest.fixture(autouse=True)
+def clock_at_now(time_machine):
+    """Kiosks are registered at NOW and the pages check codes against the clock: keep it there."""
+    time_machine.move_to(NOW.replace(tzinfo=dt.UTC), tick=True)
+
+
 @pytest.fixture
 def make_kiosk(db, make_workroom):
     """Register a kiosk; returns (kiosk, pairing code)."""
