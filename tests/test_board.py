@@ -8,9 +8,9 @@ import re
 import pytest
 
 from tests.test_queue_console import NOW, make_day, make_ticket
-from workroom.visits import board as board_module
 from workroom.visits import queue
 from workroom.visits.models import DutyAttendance
+from workroom.visits.views import public as board_module
 
 ENGLISH = {"Accept-Language": "en"}
 

@@ -12,9 +12,9 @@ from icalendar import Calendar
 from tests.conftest import login, post_form
 from tests.test_public_schedule import NOW, SHANGHAI, add_day
 from workroom.audit.models import AuditEvent
-from workroom.schedule import public
 from workroom.schedule.feeds import issue_feed_token, revoke_feed_token
 from workroom.schedule.models import DeputyFeedToken
+from workroom.schedule.views import public
 
 
 @pytest.fixture(autouse=True)

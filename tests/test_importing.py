@@ -14,9 +14,10 @@ from openpyxl import Workbook
 
 from tests.conftest import csrf_from, login
 from workroom.audit.models import AuditEvent
+from workroom.cli import import_deputies_command
 from workroom.errors import DomainError, NotFound
 from workroom.people import importing
-from workroom.people.importing import import_deputies_command, level_code, read_roster
+from workroom.people.importing import level_code, read_roster
 from workroom.people.models import Deputy, ProfessionalGroup
 
 EN = {"Accept-Language": "en"}

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import csrf_from
-from workroom.schedule import public
 from workroom.schedule.models import Assignment, ReceptionDay
+from workroom.schedule.views import public
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 2 March 2026, 10:00 in Shanghai.

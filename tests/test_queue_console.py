@@ -13,10 +13,10 @@ from tests.conftest import csrf_from
 from workroom.audit.models import AuditEvent
 from workroom.errors import Conflict, DomainError
 from workroom.schedule.models import Assignment, ReceptionDay
-from workroom.visits import board as board_module
 from workroom.visits import queue
 from workroom.visits import views as views_module
 from workroom.visits.models import DutyAttendance, Visit
+from workroom.visits.views import public as board_module
 
 # Wednesday 2 December 2026, 10:00 in Xiangtan (UTC+8).
 NOW = dt.datetime(2026, 12, 2, 2, 0)

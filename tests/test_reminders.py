@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from tests.test_public_schedule import add_day, utc
 from workroom.audit.models import AuditEvent
 from workroom.outbox.models import OutboxMessage
-from workroom.schedule import public
 from workroom.schedule.models import Assignment, ReceptionDay
 from workroom.schedule.reminders import queue_deputy_reminder, send_reminders
 from workroom.schedule.tokens import load_assignment_token, make_assignment_token
+from workroom.schedule.views import public
 
 DAY = dt.date(2026, 3, 10)  # a Tuesday; the reception runs 09:00–11:30 in Shanghai
 THREE_DAYS_BEFORE = utc(dt.date(2026, 3, 7), 9, 5)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tests.conftest import login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.categories.models import Category
+from workroom.cli import route_preview_command
 from workroom.errors import DomainError
 from workroom.people.models import ProfessionalGroup
 from workroom.places.models import Area
@@ -22,7 +23,6 @@ from workroom.suggestions.routing import (
     loss_label,
     preview_lines,
     route,
-    route_preview_command,
     update_rule,
 )
 

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from tests.conftest import csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.outbox.models import OutboxMessage
-from workroom.schedule import manage, views
+from workroom.schedule import manage
 from workroom.schedule.models import ReceptionDay, ReceptionRule, SwapRequest
 from workroom.schedule.rules import build_rrule
+from workroom.schedule.views import staff as views
 
 D = dt.date
 NOW = dt.datetime(2026, 3, 2, 0, 0)

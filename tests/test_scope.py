@@ -132,7 +132,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "kiosk.kiosk_revoke": ADMIN_ONLY,
     "kiosk.phone_checkin": PUBLIC,
     # JSON from citizens' devices; the empty body is refused (400) on either side.
-    "checkins.create_checkin": PUBLIC,
+    "api.create_checkin": PUBLIC,
     # the display board
     "board.board": PUBLIC,
     "board.state": PUBLIC,
@@ -199,7 +199,7 @@ SECRET_ROUTES = {
     "tracking.api_track",
 }
 # Endpoints that take a JSON body instead of a form (no CSRF token: no session to forge).
-JSON_ROUTES = {"checkins.create_checkin"}
+JSON_ROUTES = {"api.create_checkin"}
 
 # Which object of the world a URL argument names, and which attribute gives its value.
 ARGUMENTS = {

@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     variables, then ``test_config``. Migrations are not run here.
     """
     from workroom import config as config_module
-    from workroom.setup import configure, register
+    from workroom.factory import configure, register
 
     instance_path = (test_config or {}).get(
         "INSTANCE_PATH"

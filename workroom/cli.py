@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -110,18 +112,74 @@ def seed_demo_if_empty_command(password: str | None) -> None:
     seed_demo_command.callback(password)  # type: ignore[misc]
 
 
+@click.command("import-deputies")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
+@with_appcontext
+def import_deputies_command(path: Path, dry_run: bool) -> None:
+    """Import deputies from an .xlsx or .csv roster: all rows, or none if any is wrong."""
+    from workroom.people import importing
+
+    max_bytes, max_rows = importing.import_limits()
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    try:
+        roster = importing.read_roster(data, max_bytes=max_bytes, max_rows=max_rows)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    if dry_run:
+        check = importing.check_roster(roster)
+    else:
+        check = importing.import_roster(roster, source=path.name)
+    if not check.ok:
+        db.session.rollback()
+        for line in importing.describe_errors(check):
+            click.echo(f"Row {line}", err=True)
+        raise click.ClickException(
+            f"{check.with_errors} of {len(check.rows)} rows have errors; nothing was imported."
+        )
+    counts = f"{check.created} created, {check.updated} updated, {check.unchanged} unchanged"
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run, nothing saved: {counts}.")
+        return
+    db.session.commit()
+    click.echo(f"Imported {len(check.rows)} rows: {counts}.")
+
+
+@click.command("route-preview")
+@click.option("--category", "category_code", required=True, help="Category code, e.g. environment.")
+@click.option("--area", "area_ref", required=True, help="Area name or id.")
+@click.option(
+    "--locale", default=None, help="Language of the output (default: the configured one)."
+)
+@with_appcontext
+def route_preview_command(category_code: str, area_ref: str, locale: str | None) -> None:
+    """Show which routing rule fires for a category and an area, and why."""
+    from workroom.suggestions import routing
+
+    try:
+        category = routing.find_category(category_code)
+        area = routing.find_area(area_ref)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    decision = routing.route(category, area)
+    for line in routing.preview_lines(
+        decision, locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    ):
+        click.echo(line)
+
+
 def init_cli(app: Flask) -> None:
     from workroom.jobs import jobs_cli
-    from workroom.people.importing import import_deputies_command
-    from workroom.suggestions.routing import route_preview_command
 
     app.cli.add_command(jobs_cli)
-    app.cli.add_command(import_deputies_command)
-    app.cli.add_command(route_preview_command)
     for command in (
         serve_command,
         create_user_command,
         seed_demo_command,
         seed_demo_if_empty_command,
+        import_deputies_command,
+        route_preview_command,
     ):
         app.cli.add_command(command)

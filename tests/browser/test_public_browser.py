@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, axe_check, screenshot, signed_in_page
 from tests.test_public_schedule import NOW, add_day
-from workroom.schedule import public
 from workroom.schedule.tokens import make_assignment_token
+from workroom.schedule.views import public
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, axe_report, screenshot, signed_in_page
-from workroom.schedule import manage, views
+from workroom.schedule import manage
+from workroom.schedule.views import staff as views
 
 pytestmark = pytest.mark.browser
 

@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
@@ -44,6 +42,17 @@ from workroom.privacy import normalize_phone
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_ROWS = 5000
+
+
+def import_limits() -> tuple[int, int]:
+    """The largest roster accepted: bytes and rows (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
+    config = current_app.config
+    return (
+        int(config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
+        int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)),
+    )
+
+
 DEFAULT_PREVIEW_MINUTES = 30
 
 # The columns a roster may have, with the labels the deputy form uses.
@@ -820,9 +829,6 @@ def pending_folder() -> str:
     return os.path.join(current_app.instance_path, "imports")
 
 
-# Command line
-
-
 def describe_errors(check: RosterCheck) -> list[str]:
     """One line per error: the row, the column and the message."""
     return [
@@ -830,38 +836,3 @@ def describe_errors(check: RosterCheck) -> list[str]:
         for row in check.rows
         for column, message in row.errors
     ]
-
-
-@click.command("import-deputies")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
-@with_appcontext
-def import_deputies_command(path: Path, dry_run: bool) -> None:
-    """Import deputies from an .xlsx or .csv roster: all rows, or none if any is wrong."""
-    config = current_app.config
-    max_bytes = int(config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
-    with open(path, "rb") as handle:
-        data = handle.read(max_bytes + 1)
-    try:
-        roster = read_roster(
-            data,
-            max_bytes=max_bytes,
-            max_rows=int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)),
-        )
-    except DomainError as error:
-        raise click.ClickException(str(error.message)) from None
-    check = check_roster(roster) if dry_run else import_roster(roster, source=path.name)
-    if not check.ok:
-        db.session.rollback()
-        for line in describe_errors(check):
-            click.echo(f"Row {line}", err=True)
-        raise click.ClickException(
-            f"{check.with_errors} of {len(check.rows)} rows have errors; nothing was imported."
-        )
-    counts = f"{check.created} created, {check.updated} updated, {check.unchanged} unchanged"
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Dry run, nothing saved: {counts}.")
-        return
-    db.session.commit()
-    click.echo(f"Imported {len(check.rows)} rows: {counts}.")

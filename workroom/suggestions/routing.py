@@ -15,10 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import click
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -541,22 +538,3 @@ def find_area(name_or_id: str) -> Area:
             "area",
         )
     return matches[0]
-
-
-@click.command("route-preview")
-@click.option("--category", "category_code", required=True, help="Category code, e.g. environment.")
-@click.option("--area", "area_ref", required=True, help="Area name or id.")
-@click.option(
-    "--locale", default=None, help="Language of the output (default: the configured one)."
-)
-@with_appcontext
-def route_preview_command(category_code: str, area_ref: str, locale: str | None) -> None:
-    """Show which routing rule fires for a category and an area, and why."""
-    try:
-        category = find_category(category_code)
-        area = find_area(area_ref)
-    except DomainError as error:
-        raise click.ClickException(str(error.message)) from None
-    decision = route(category, area)
-    for line in preview_lines(decision, locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        click.echo(line)

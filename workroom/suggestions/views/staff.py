@@ -59,7 +59,7 @@ from workroom.suggestions.models import (
     SuggestionAgency,
     SuggestionCitizen,
 )
-from workroom.suggestions.routing_views import category_choices
+from workroom.suggestions.views.routing import category_choices
 from workroom.visits.models import Visit
 from workroom.visits.queue import local_day_bounds
 from workroom.workdays.calendar import WorkingCalendar, working_calendar

@@ -116,7 +116,7 @@ def _render_checkin(
         categories=_top_categories(),
         receiving=reception.receiving,
         closed_notes=[] if reception.receiving else _closed_notes(workroom, now),
-        api_url=url_for("checkins.create_checkin", slug=workroom.slug),
+        api_url=url_for("api.create_checkin", slug=workroom.slug),
         start_url=start_url,
         lang_urls=lang_urls,
         privacy=privacy_notice(),

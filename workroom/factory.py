@@ -84,25 +84,24 @@ def register(app: Flask) -> None:
 
 
 def _blueprints() -> list[Any]:
-    from workroom.api.checkins import bp as checkins_bp
     from workroom.api.views import bp as api_bp
     from workroom.audit.views import bp as audit_bp
     from workroom.auth.views import bp as auth_bp
     from workroom.categories.views import bp as categories_bp
     from workroom.outbox.views import bp as outbox_bp
-    from workroom.people.importing_views import bp as roster_import_bp
-    from workroom.people.views import bp as people_bp
+    from workroom.people.views.roster_import import bp as roster_import_bp
+    from workroom.people.views.staff import bp as people_bp
     from workroom.places.views import bp as places_bp
-    from workroom.schedule.public import bp as public_bp
-    from workroom.schedule.views import bp as schedule_bp
+    from workroom.schedule.views.public import bp as public_bp
+    from workroom.schedule.views.staff import bp as schedule_bp
     from workroom.site.views import bp as site_bp
-    from workroom.suggestions.portal import bp as portal_bp
-    from workroom.suggestions.routing_views import bp as routing_bp
-    from workroom.suggestions.tracking import bp as tracking_bp
-    from workroom.suggestions.views import bp as suggestions_bp
-    from workroom.visits.board import bp as board_bp
-    from workroom.visits.kiosk import bp as kiosk_bp
-    from workroom.visits.views import bp as visits_bp
+    from workroom.suggestions.views.agency import bp as portal_bp
+    from workroom.suggestions.views.public import bp as tracking_bp
+    from workroom.suggestions.views.routing import bp as routing_bp
+    from workroom.suggestions.views.staff import bp as suggestions_bp
+    from workroom.visits.views.kiosk import bp as kiosk_bp
+    from workroom.visits.views.public import bp as board_bp
+    from workroom.visits.views.staff import bp as visits_bp
     from workroom.workdays.views import bp as workdays_bp
 
     return [
@@ -121,7 +120,6 @@ def _blueprints() -> list[Any]:
         kiosk_bp,
         board_bp,
         api_bp,
-        checkins_bp,
         routing_bp,
         suggestions_bp,
         portal_bp,

@@ -32,23 +32,15 @@ class RosterUploadForm(Form):
     )
 
 
-def _limits() -> dict[str, int]:
-    config = current_app.config
-    return {
-        "max_bytes": int(config.get("IMPORT_MAX_BYTES", importing.DEFAULT_MAX_BYTES)),
-        "max_rows": int(config.get("IMPORT_MAX_ROWS", importing.DEFAULT_MAX_ROWS)),
-    }
-
-
 def _render_upload(form: RosterUploadForm, status: int = 200, gone: Any = None) -> Any:
-    limits = _limits()
+    max_bytes, max_rows = importing.import_limits()
     return render_template(
         "roster_import/upload.html",
         form=form,
         guide=importing.column_guide(),
         accept=ACCEPT,
-        max_size=importing.size_label(limits["max_bytes"]),
-        max_rows=limits["max_rows"],
+        max_size=importing.size_label(max_bytes),
+        max_rows=max_rows,
         gone=gone,
     ), status
 
@@ -74,10 +66,12 @@ def upload() -> Any:
     require("deputy.manage")
     form = RosterUploadForm()
     if form.validate_on_submit():
-        limits = _limits()
+        max_bytes, max_rows = importing.import_limits()
         upload = form.file.data
         try:
-            roster = importing.read_roster(upload.stream.read(limits["max_bytes"] + 1), **limits)
+            roster = importing.read_roster(
+                upload.stream.read(max_bytes + 1), max_bytes=max_bytes, max_rows=max_rows
+            )
             token = importing.save_pending(
                 importing.pending_folder(),
                 roster,

@@ -34,7 +34,7 @@ from workroom.suggestions.models import (
     Suggestion,
     SuggestionAgency,
 )
-from workroom.suggestions.views import (
+from workroom.suggestions.views.staff import (
     DEADLINE_LABELS,
     DEADLINE_TAGS,
     EXPORT_FORMATS,

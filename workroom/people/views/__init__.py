@@ -1,0 +1,1 @@
+"""The people pages for staff: deputies, groups, agencies, and the roster import."""

@@ -1,0 +1,1 @@
+"""The suggestions' pages: staff, routing rules, the agency portal and public tracking."""
