@@ -14,20 +14,20 @@ import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL
 from tests.test_outbox import app_config, sms_gateway, smtp_server  # noqa: F401 (fixtures)
-from workroom import jobs
-from workroom.jobs import (
-    JOBS,
+from workroom.jobs import JOBS, jobs_cli
+from workroom.outbox.models import OutboxMessage
+from workroom.outbox.queue import message_id_for, queue_email
+from workroom.runner.lock import RunnerLock
+from workroom.runner.models import JobHeartbeat
+from workroom.runner.scheduler import (
     Job,
-    RunnerLock,
+    RunnerInfo,
     build_scheduler,
     heartbeat,
-    jobs_cli,
     run_job,
     run_runner,
     start_embedded_runner,
 )
-from workroom.outbox.models import JobHeartbeat, OutboxMessage
-from workroom.outbox.queue import message_id_for, queue_email
 
 NOW = dt.datetime(2026, 3, 4, 1, 0)
 
@@ -67,7 +67,7 @@ class Runner:
 
     def __init__(self, app) -> None:
         self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=run_runner, args=(app, self.stop_event))
+        self.thread = threading.Thread(target=run_runner, args=(app, JOBS, self.stop_event))
         self.thread.start()
 
     def stop(self) -> None:
@@ -93,12 +93,14 @@ def test_the_job_table_holds_the_outbox_and_the_heartbeat(app):
     names = [job.name for job in JOBS]
     assert {"deliver_outbox", "heartbeat"} <= set(names)
     assert len(names) == len(set(names))
-    scheduler = build_scheduler(app, jobs.RunnerInfo.new())
+    scheduler = build_scheduler(app, JOBS, RunnerInfo.new())
     assert str(scheduler.timezone) == "Asia/Shanghai"
     assert {j.id for j in scheduler.get_jobs()} == set(names)
 
     app.config["JOB_TRIGGERS"] = {"heartbeat": None}
-    assert "heartbeat" not in {j.id for j in build_scheduler(app, jobs.RunnerInfo.new()).get_jobs()}
+    assert "heartbeat" not in {
+        j.id for j in build_scheduler(app, JOBS, RunnerInfo.new()).get_jobs()
+    }
 
 
 def test_run_job_commits_and_never_raises(app, db):
@@ -199,7 +201,7 @@ def test_postgres_advisory_lock_admits_one_runner(app):
 def test_runner_beats_and_stops(app, db):
     app.config.update(FAST)
     stop = threading.Event()
-    thread = threading.Thread(target=run_runner, args=(app, stop))
+    thread = threading.Thread(target=run_runner, args=(app, JOBS, stop))
     thread.start()
     try:
         beat = wait_for(lambda: heartbeats(db))
@@ -251,7 +253,7 @@ def test_embedded_runner_runs_in_a_daemon_thread(app, db):
     import atexit
 
     app.config.update(FAST)
-    runner = start_embedded_runner(app)
+    runner = start_embedded_runner(app, JOBS)
     atexit.unregister(runner.stop)
     try:
         assert runner.daemon

@@ -21,7 +21,7 @@ from tests.conftest import csrf_from
 from workroom.audit.models import AuditEvent
 from workroom.outbox import delivery, views
 from workroom.outbox.delivery import deliver_due
-from workroom.outbox.models import JobHeartbeat, OutboxMessage
+from workroom.outbox.models import OutboxMessage
 from workroom.outbox.queue import (
     idempotency_key_for,
     message_id_for,
@@ -29,6 +29,7 @@ from workroom.outbox.queue import (
     queue_sms,
 )
 from workroom.people.models import Deputy
+from workroom.runner.models import JobHeartbeat
 
 NOW = dt.datetime(2026, 3, 4, 1, 0)  # naive UTC: 09:00 in Shanghai
 MOBILE = "13800138000"

@@ -123,7 +123,7 @@ def test_the_retention_period_is_configurable(app, db, visits):
 
 
 def test_the_job_table_runs_the_purge(app, db, visits):
-    from workroom.jobs import run_job
+    from workroom.runner.scheduler import run_job
 
     job = job_named("purge_visitor_data")
     assert job.function is purge_visitor_data

@@ -29,9 +29,10 @@ def serve_command(host: str | None, port: int | None, threads: int, no_jobs: boo
     port = port or int(os.environ.get("PORT") or 5000)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not no_jobs:
-        from workroom.jobs import start_embedded_runner
+        from workroom.jobs import JOBS
+        from workroom.runner.scheduler import start_embedded_runner
 
-        start_embedded_runner(app)
+        start_embedded_runner(app, JOBS)
     click.echo(f"Workroom on http://{host}:{port}/")
     serve(app, host=host, port=port, threads=threads, ident="workroom")
 

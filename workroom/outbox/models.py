@@ -1,4 +1,4 @@
-"""Tables of the outbox (every outgoing email and SMS) and the job runner's heartbeat."""
+"""The outbox table: every outgoing email and SMS."""
 
 from __future__ import annotations
 
@@ -68,17 +68,3 @@ class OutboxMessage(db.Model):
 
     def __str__(self) -> str:
         return self.dedupe_key
-
-
-class JobHeartbeat(db.Model):
-    """The last sign of life of each job runner process."""
-
-    __tablename__ = "job_heartbeat"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # host:pid:random, unique for each start of a runner.
-    runner: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    host: Mapped[str] = mapped_column(sa.String(100))
-    pid: Mapped[int]
-    started_at: Mapped[dt.datetime]
-    beat_at: Mapped[dt.datetime] = mapped_column(index=True)

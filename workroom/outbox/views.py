@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,28 +12,14 @@ from flask_security import auth_required
 from workroom.auth.permissions import get_or_404, require
 from workroom.db import db, utcnow
 from workroom.errors import DomainError
-from workroom.outbox.models import CHANNELS, STATUSES, JobHeartbeat, OutboxMessage
+from workroom.outbox.models import CHANNELS, STATUSES, OutboxMessage
 from workroom.outbox.queue import retry_message
+from workroom.runner.scheduler import runner_state
 
 bp = Blueprint("outbox", __name__, url_prefix="/staff")
 
 # Admins only, like the audit log.
 PERMISSION = "outbox.manage"
-
-
-@dataclasses.dataclass(frozen=True)
-class RunnerState:
-    beat: JobHeartbeat | None
-    stale: bool
-
-
-def runner_state(now: dt.datetime) -> RunnerState:
-    """The latest heartbeat, and whether it is missing or older than the stale limit."""
-    beat = db.session.scalars(
-        sa.select(JobHeartbeat).order_by(JobHeartbeat.beat_at.desc()).limit(1)
-    ).first()
-    limit = dt.timedelta(seconds=float(current_app.config.get("JOBS_HEARTBEAT_STALE_SECONDS", 120)))
-    return RunnerState(beat=beat, stale=beat is None or now - beat.beat_at > limit)
 
 
 @bp.get("/messages")
