@@ -154,7 +154,8 @@ def _prepare_real(env: dict[str, str], workrooms: int) -> None:
     script = f"""
 import datetime as dt
 from workroom import create_app
-from workroom.db import db, utcnow
+from workroom.db import db
+from workroom.clock import utcnow
 from workroom.places.models import Area, Workroom
 from workroom.people.models import Deputy
 from workroom.schedule.models import Assignment, ReceptionDay

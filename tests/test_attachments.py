@@ -13,7 +13,7 @@ from tests import test_suggestion_views as base
 from tests.conftest import csrf_from, login
 from tests.test_suggestion_views import direct_form, raise_suggestion, signed_in, text_of
 from workroom.audit.models import AuditEvent
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.suggestions import attachments
 from workroom.suggestions.models import Attachment, Suggestion
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from workroom.categories.models import Category
+from workroom.clock import local_date
 from workroom.outbox.delivery import deliver_due
 from workroom.outbox.models import OutboxMessage
 from workroom.places.models import Area
@@ -25,7 +26,6 @@ from workroom.suggestions.deadlines import (
     compute_deadlines,
     deadline_filter,
     deadline_state,
-    local_date,
 )
 from workroom.suggestions.models import Suggestion
 from workroom.suggestions.routing import create_rule

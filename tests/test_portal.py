@@ -11,7 +11,7 @@ from tests import test_suggestion_views as base
 from tests.conftest import csrf_from, login
 from tests.test_suggestion_views import raise_suggestion, signed_in, text_of
 from workroom.audit.models import AuditEvent
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.suggestions import lifecycle
 from workroom.suggestions.models import Attachment, Suggestion
 

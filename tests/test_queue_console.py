@@ -14,9 +14,9 @@ from workroom.audit.models import AuditEvent
 from workroom.errors import Conflict, DomainError
 from workroom.schedule.models import Assignment, ReceptionDay
 from workroom.visits import queue
-from workroom.visits import views as views_module
 from workroom.visits.models import DutyAttendance, Visit
 from workroom.visits.views import public as board_module
+from workroom.visits.views import staff as views_module
 
 # Wednesday 2 December 2026, 10:00 in Xiangtan (UTC+8).
 NOW = dt.datetime(2026, 12, 2, 2, 0)

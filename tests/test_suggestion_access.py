@@ -13,7 +13,7 @@ from tests import test_suggestion_views as base
 from tests.conftest import IsolatedClient, csrf_from, login
 from tests.test_suggestion_views import raise_suggestion
 from workroom.audit.models import AuditEvent
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.suggestions import attachments, lifecycle
 
 # Shared fixtures: the world of accounts and places, pages in English.

@@ -14,7 +14,7 @@ from tests.conftest import IsolatedClient, csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.auth.permissions import scoped
 from workroom.categories.models import Category
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.places.models import Area
 from workroom.suggestions import lifecycle
 from workroom.suggestions.models import Suggestion

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests import test_suggestion_views as base
 from tests.conftest import csrf_from
 from tests.test_suggestion_views import make_visit, raise_suggestion, text_of
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.suggestions import lifecycle, tracking
 from workroom.suggestions.models import TrackingAttempt
 

@@ -11,9 +11,9 @@ from tests.conftest import csrf_from, post_form
 from tests.test_queue_console import NOW, TODAY, make_ticket
 from workroom.audit.models import AuditEvent
 from workroom.categories.models import Category
-from workroom.visits import views as views_module
 from workroom.visits.checkin import visitor_phone_hash
 from workroom.visits.models import Visit
+from workroom.visits.views import staff as views_module
 
 ENGLISH = {"Accept-Language": "en"}
 PHONE = "13800138000"

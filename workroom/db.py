@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from workroom.clock import utcnow
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -25,11 +27,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def utcnow() -> dt.datetime:
-    """The current time in UTC, naive, as every timestamp column stores it."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Timestamped:

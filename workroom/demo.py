@@ -13,7 +13,8 @@ import random
 import sqlalchemy as sa
 
 from workroom.auth.accounts import create_user, find_user, generate_password
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.people.models import Agency, Deputy, ProfessionalGroup
 from workroom.places.models import Area, Workroom
 from workroom.schedule import demo as schedule_demo

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, axe_report, screenshot, signed_in_page
-from workroom.visits import views as views_module
 from workroom.visits.views import public as board_module
+from workroom.visits.views import staff as views_module
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,7 @@ from tests.browser.conftest import (
     screenshot,
     signed_in_page,
 )
-from workroom.db import utcnow
+from workroom.clock import local_date, utcnow
 from workroom.visits import kiosk_auth
 from workroom.visits.models import Kiosk, Visit
 
@@ -76,7 +76,6 @@ def new_page(lan_browser: Browser, live_server: str) -> Iterator[Callable[..., P
 def receiving_workroom(create, make_workroom, make_deputy):
     """A workroom holding a published reception day right now, whatever day it is."""
     from workroom.schedule.models import Assignment, ReceptionDay
-    from workroom.visits.duty import local_date
 
     room = make_workroom(slug="xiasheshi", name="下摄司街道代表工作室", liaison_hours="")
     deputy = make_deputy(name="王红梅")

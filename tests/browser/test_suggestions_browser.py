@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, axe_check, screenshot, signed_in_page
+from workroom.clock import utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ def visit_world(create, make_user, app, tmp_path):
         import sqlalchemy as sa
 
         from workroom.categories.models import Category
-        from workroom.db import utcnow
+        from workroom.clock import utcnow
         from workroom.people.models import Agency
         from workroom.places.models import Area, Workroom
         from workroom.suggestions.routing import create_rule
@@ -148,7 +149,6 @@ def test_a_suggestion_from_visit_to_tracking(new_context, live_server, visit_wor
 
 def test_staff_list_passes_axe(new_context, live_server, visit_world, create):
     def build(db):
-        from workroom.db import utcnow
         from workroom.suggestions import lifecycle
         from workroom.suggestions.models import Suggestion
         from workroom.visits.models import Visit

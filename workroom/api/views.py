@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from workroom import throttle
 from workroom.categories.models import Category
-from workroom.db import db, is_sqlite, reset_write_intent, set_write_intent, utcnow
+from workroom.clock import local_date, to_local, utcnow
+from workroom.db import db, is_sqlite, reset_write_intent, set_write_intent
 from workroom.errors import Conflict, DomainError
 from workroom.extensions import csrf
 from workroom.places.models import Workroom
@@ -30,10 +31,8 @@ from workroom.visits.duty import (
     NextReception,
     ReceptionNow,
     deputies_on_duty,
-    local_date,
     next_reception,
     reception_now,
-    to_local,
 )
 from workroom.visits.models import Kiosk, Visit
 from workroom.visits.privacy_notice import privacy_notice

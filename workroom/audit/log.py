@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 
 from workroom.audit.models import AuditEvent
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.privacy import mask_phone
 
 # The Cybersecurity Law (art. 21) asks network logs to be kept at least six months.

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 
 
 class AuditEvent(db.Model):

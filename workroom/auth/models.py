@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask_security import RoleMixin, UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workroom.db import Timestamped, db, utcnow
+from workroom.clock import utcnow
+from workroom.db import Timestamped, db
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Workroom
 

@@ -14,7 +14,8 @@ from workroom import throttle
 from workroom.audit.log import record
 from workroom.auth.accounts import find_user, note_failed_login, note_successful_login
 from workroom.auth.models import Role, User
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.extensions import security
 
 user_datastore = SQLAlchemyUserDatastore(db, User, Role)

@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from workroom.audit.log import scrub
+from workroom.clock import as_utc_naive
 from workroom.db import db, writing
 from workroom.outbox.models import OutboxMessage
-from workroom.outbox.queue import as_utc_naive, idempotency_key_for, message_id_for
+from workroom.outbox.queue import idempotency_key_for, message_id_for
 from workroom.privacy import mask_phone
 
 log = logging.getLogger("workroom.outbox")

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.privacy import mask_phone
 
 CHANNELS = {"email": _l("Email"), "sms": _l("SMS")}

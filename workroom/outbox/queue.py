@@ -19,19 +19,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workroom.audit.log import record
+from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.models import OutboxMessage
 from workroom.privacy import normalize_mobile
 
 MAX_KEY_LENGTH = 200
-
-
-def as_utc_naive(now: dt.datetime) -> dt.datetime:
-    """``now`` as stored in timestamp columns: naive UTC (aware values are converted)."""
-    if now.tzinfo is not None:
-        return now.astimezone(dt.UTC).replace(tzinfo=None)
-    return now
 
 
 def _digest(dedupe_key: str) -> str:

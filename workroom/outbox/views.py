@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_security import auth_required
 
 from workroom.auth.permissions import get_or_404, require
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.errors import DomainError
 from workroom.outbox.models import CHANNELS, STATUSES, OutboxMessage
 from workroom.outbox.queue import retry_message

@@ -22,13 +22,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 
-from workroom.db import db, utcnow
+from workroom.clock import utcnow, zone
+from workroom.db import db
 from workroom.runner.lock import RunnerLock
 from workroom.runner.models import JobHeartbeat
 
@@ -130,9 +130,10 @@ def run_job(app: Flask, job: Job, runner: RunnerInfo | None = None) -> bool:
 
 def build_scheduler(app: Flask, jobs: Sequence[Job], runner: RunnerInfo) -> BackgroundScheduler:
     """A scheduler with every job of ``jobs`` (as changed by JOB_TRIGGERS), not started."""
-    zone = ZoneInfo(app.config.get("TIMEZONE") or "Asia/Shanghai")
+    with app.app_context():
+        local = zone()
     scheduler = BackgroundScheduler(
-        timezone=zone,
+        timezone=local,
         # A late or overlapping run is merged into one: jobs catch up by themselves.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
@@ -142,7 +143,7 @@ def build_scheduler(app: Flask, jobs: Sequence[Job], runner: RunnerInfo) -> Back
         if not trigger:
             continue
         trigger = dict(trigger)
-        extra = {"next_run_time": dt.datetime.now(zone)} if job.at_start else {}
+        extra = {"next_run_time": dt.datetime.now(local)} if job.at_start else {}
         scheduler.add_job(
             run_job,
             trigger.pop("trigger"),

@@ -7,10 +7,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from workroom.clock import local_date
 from workroom.db import db
 from workroom.places.models import Workroom
 from workroom.schedule import manage
-from workroom.schedule.feeds import local_today
 from workroom.schedule.generate import generate_roster
 from workroom.schedule.models import ReceptionRule
 from workroom.workdays.calendar import confirm_year, working_calendar
@@ -59,7 +59,7 @@ def seed(now: dt.datetime) -> int:
     if not workrooms:
         return 0
     created = 0
-    today = local_today(now)
+    today = local_date(now)
     for workroom in workrooms:
         has_rule = db.session.scalar(
             sa.select(ReceptionRule.id).where(ReceptionRule.workroom_id == workroom.id)

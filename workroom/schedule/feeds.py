@@ -6,16 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
+from workroom.clock import as_utc_naive, local_date, to_local, zone
 from workroom.db import db
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
@@ -27,26 +26,6 @@ PUBLIC_STATUSES = ("published", "cancelled")
 PAGE_WEEKS = 8
 FEED_DAYS_BACK = 90
 FEED_DAYS_AHEAD = 366
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def to_local(moment: dt.datetime) -> dt.datetime:
-    """A stored naive UTC time as an aware time in the configured zone."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(zone())
-
-
-def local_today(now: dt.datetime) -> dt.date:
-    """The date at ``now`` (naive UTC or aware) in the configured zone."""
-    return to_local(_naive_utc(now)).date()
 
 
 def time_window(day: ReceptionDay) -> str:
@@ -82,9 +61,9 @@ def public_days(workroom: Workroom, first: dt.date, last: dt.date) -> Sequence[R
 def upcoming_days(workroom: Workroom, now: dt.datetime) -> Sequence[ReceptionDay]:
     """What the public page shows: the next eight weeks from today (local), without days
     that have already ended."""
-    today = local_today(now)
+    today = local_date(now)
     last = today + dt.timedelta(weeks=PAGE_WEEKS) - dt.timedelta(days=1)
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     return [d for d in public_days(workroom, today, last) if d.ends_at > now]
 
 
@@ -95,7 +74,7 @@ def next_published_day(workroom: Workroom, now: dt.datetime) -> ReceptionDay | N
         .where(
             ReceptionDay.workroom_id == workroom.id,
             ReceptionDay.status == "published",
-            ReceptionDay.ends_at > _naive_utc(now),
+            ReceptionDay.ends_at > as_utc_naive(now),
         )
         .order_by(ReceptionDay.starts_at, ReceptionDay.id)
         .limit(1)
@@ -166,7 +145,7 @@ def _event(day: ReceptionDay, uid: str, now: dt.datetime, note: str | None = Non
 
     event = Event()
     event.add("uid", uid)
-    event.add("dtstamp", _naive_utc(now).replace(tzinfo=dt.UTC))
+    event.add("dtstamp", as_utc_naive(now).replace(tzinfo=dt.UTC))
     event.add("dtstart", to_local(day.starts_at))
     event.add("dtend", to_local(day.ends_at))
     event.add("sequence", day.sequence)
@@ -188,7 +167,7 @@ def _calendar(name: str, events: list[Event]) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", current_app.config["TIMEZONE"])
+    calendar.add("x-wr-timezone", zone().key)
     for event in events:
         calendar.add_component(event)
     if events:
@@ -199,7 +178,7 @@ def _calendar(name: str, events: list[Event]) -> bytes:
 
 
 def _feed_window(now: dt.datetime) -> tuple[dt.date, dt.date]:
-    today = local_today(now)
+    today = local_date(now)
     return (
         today - dt.timedelta(days=FEED_DAYS_BACK),
         today + dt.timedelta(days=FEED_DAYS_AHEAD),
@@ -287,7 +266,7 @@ def issue_feed_token(deputy: Deputy, now: dt.datetime) -> str:
     The token is not stored (only its hash), so it can be shown this once. Any earlier
     link of the deputy stops working. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _revoke_all(deputy, now)
     token = new_feed_token()
     row = DeputyFeedToken(deputy_id=deputy.id, token_hash=hash_feed_token(token), created_at=now)
@@ -299,7 +278,7 @@ def issue_feed_token(deputy: Deputy, now: dt.datetime) -> str:
 
 def revoke_feed_token(deputy: Deputy, now: dt.datetime) -> bool:
     """Stop the deputy's feed link; False when there was none. The caller commits."""
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     if not _revoke_all(deputy, now):
         return False
     record("feed_token.revoke", deputy, summary=f"Private calendar link for {deputy.name}", at=now)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
+from workroom.clock import as_utc_naive, to_utc
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.people.models import Deputy, Unavailability, deputy_workroom
@@ -32,17 +31,6 @@ from workroom.schedule.rules import IsWorkingDay, occurrences
 MAX_PERIOD_DAYS = 366
 
 SlotKey = tuple[int, dt.date, dt.datetime]
-
-
-def local_to_utc(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """A local wall-clock time as the naive UTC datetime the tables store."""
-    return dt.datetime.combine(day, time, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def generate_roster(
@@ -70,8 +58,7 @@ def generate_roster(
         raise DomainError(_l("The period must end on or after the day it starts."), "end")
     if (end - start).days >= MAX_PERIOD_DAYS:
         raise DomainError(_l("Generate at most one year at a time."), "end")
-    now = _naive_utc(now)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    now = as_utc_naive(now)
 
     room_query = sa.select(Workroom.id).where(Workroom.active.is_(True))
     if workroom_ids is not None:
@@ -108,11 +95,11 @@ def generate_roster(
     )
     for rule in rules:
         for day in occurrences(rule, start, end, is_working_day):
-            starts_at = local_to_utc(day, rule.starts_at_time, zone)
+            starts_at = to_utc(day, rule.starts_at_time)
             key = (rule.workroom_id, day, starts_at)
             if key in planned or key in taken or starts_at <= now:
                 continue
-            planned[key] = (rule, local_to_utc(day, rule.ends_at_time, zone))
+            planned[key] = (rule, to_utc(day, rule.ends_at_time))
 
     candidates, commitments = _load_people(scope, start, end, set(drafts.values()))
     slots = [

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
+from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.queue import queue_email, queue_sms
@@ -55,12 +56,6 @@ MAX_REASON = 200
 SMS_REMOVED = "RECEPTION_REMOVED"
 SMS_CANCELLED = "RECEPTION_CANCELLED"
 SMS_SWAP_REFUSED = "RECEPTION_SWAP_REFUSED"
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -213,7 +208,7 @@ def generate_period(
     Raises DomainError on field "acknowledge" naming the unconfirmed years otherwise,
     and whatever :func:`generate.generate_roster` raises. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     calendar = working_calendar(range(start.year, end.year + 1))
     try:
         calendar.require_confirmed(start, end)
@@ -309,7 +304,7 @@ def publish_days(
     second publish queues nothing. ``notify=False`` (the demo) queues nothing at all.
     The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     drafts = [d for d in days_between(workroom, start, end, ("draft",)) if d.starts_at > now]
     messages = 0
     for day in drafts:
@@ -698,7 +693,7 @@ def replace_deputy(
     a cancelled day or one that has begun, DomainError when ``old`` is not on the day
     or ``new`` may not hold it (see :func:`_check_can_hold`). The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _check_changeable(day, now)
     assignment = _assignment_of(day, old)
     warnings = _check_can_hold(day, new)
@@ -732,7 +727,7 @@ def add_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any =
     Raises Conflict for a cancelled or begun day, DomainError when the deputy may not
     hold it. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _check_changeable(day, now)
     warnings = _check_can_hold(day, deputy)
     published = day.status == "published"
@@ -760,7 +755,7 @@ def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: An
     its pending swap request for the day is withdrawn. Raises Conflict for a cancelled
     or begun day, DomainError when the deputy is not on it. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _check_changeable(day, now)
     assignment = _assignment_of(day, deputy)
     published = day.status == "published"
@@ -790,7 +785,7 @@ def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = No
     "reason" when it is empty or too long, Conflict for a cancelled or begun day. The
     caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     reason = " ".join((reason or "").split())
     if not reason:
         raise DomainError(_l("Say why the day is cancelled."), "reason")
@@ -823,7 +818,7 @@ def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = No
 
 def my_days(deputy_id: int, now: dt.datetime) -> Sequence[Assignment]:
     """A deputy's assignments on published or cancelled days that have not ended."""
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     return db.session.scalars(
         sa.select(Assignment)
         .join(ReceptionDay, ReceptionDay.id == Assignment.reception_day_id)
@@ -845,10 +840,10 @@ def respond(assignment: Assignment, action: str, now: dt.datetime) -> bool:
     The same function answers the links in reminders; see
     :func:`reminders.respond_to_assignment` for what it raises.
     """
-    changed = respond_to_assignment(assignment, action, _naive_utc(now))
+    changed = respond_to_assignment(assignment, action, as_utc_naive(now))
     if changed and action == "decline":
         day = assignment.reception_day
-        _withdraw_swaps(day, _naive_utc(now), assignment.deputy)
+        _withdraw_swaps(day, as_utc_naive(now), assignment.deputy)
         _refresh_unfilled(day)
     return changed
 
@@ -872,7 +867,7 @@ def request_swap(
     is empty or too long, Conflict when the day is not published, has begun, the
     deputy declined it, or a request is already waiting. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     reason = " ".join((reason or "").split())
     day = assignment.reception_day
     if not reason:
@@ -944,7 +939,7 @@ def approve_swap(
     DomainError on field "deputy_id" when the substitute may not hold the day.
     The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _check_pending(swap)
     day = swap.reception_day
     change = replace_deputy(day, swap.deputy, substitute, now, actor)
@@ -968,7 +963,7 @@ def refuse_swap(swap: SwapRequest, note: str, now: dt.datetime, actor: Any = Non
     Raises Conflict when the request was already answered or its day is cancelled or
     has begun, DomainError on field "note" when it is too long. The caller commits.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     _check_pending(swap)
     _check_changeable(swap.reception_day, now)
     note = " ".join((note or "").split())
@@ -1019,7 +1014,7 @@ def pending_swaps(workroom: Workroom, now: dt.datetime) -> Sequence[SwapRequest]
         .where(
             SwapRequest.workroom_id == workroom.id,
             SwapRequest.status == "pending",
-            ReceptionDay.starts_at > _naive_utc(now),
+            ReceptionDay.starts_at > as_utc_naive(now),
         )
         .order_by(ReceptionDay.starts_at, SwapRequest.id)
     ).all()

@@ -20,12 +20,13 @@ from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
 from workroom.auth.models import Role, User, user_role, user_workroom
+from workroom.clock import as_utc_naive, local_date, to_utc
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.queue import queue_email, queue_sms
 from workroom.places.models import Workroom
 from workroom.privacy import normalize_mobile
-from workroom.schedule.feeds import join_names, local_today, on_duty, time_window, zone
+from workroom.schedule.feeds import join_names, on_duty, time_window
 from workroom.schedule.models import Assignment, ReceptionDay
 from workroom.schedule.tokens import make_assignment_token, public_url
 
@@ -33,12 +34,6 @@ from workroom.schedule.tokens import make_assignment_token, public_url
 # day is published (queued by the publishing code, not by the job).
 KINDS = ("published", "days_before", "evening_before")
 SMS_TEMPLATE = "RECEPTION_REMINDER"
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _setting(name: str, default: int) -> int:
@@ -60,8 +55,7 @@ def reminder_moments(day: ReceptionDay) -> dict[str, dt.datetime]:
     if days_before > 0:
         moments["days_before"] = day.starts_at - dt.timedelta(days=days_before)
     hour = _setting("REMINDER_EVENING_HOUR", 18)
-    evening = dt.datetime.combine(day.day - dt.timedelta(days=1), dt.time(hour), tzinfo=zone())
-    moments["evening_before"] = evening.astimezone(dt.UTC).replace(tzinfo=None)
+    moments["evening_before"] = to_utc(day.day - dt.timedelta(days=1), dt.time(hour))
     return moments
 
 
@@ -97,7 +91,7 @@ def response_links(assignment: Assignment) -> dict[str, str]:
 
 def _days_ahead(day: ReceptionDay, now: dt.datetime) -> int:
     """Whole local days from ``now`` to the day: 0 today, 1 tomorrow."""
-    return (day.day - local_today(now)).days
+    return (day.day - local_date(now)).days
 
 
 def _subject(kind: str, ahead: int, date: str, window: str, workroom: str) -> str:
@@ -247,7 +241,7 @@ def send_reminders(now: dt.datetime) -> None:
     hear of deputies still unconfirmed once the alert is due. Days that have begun get
     nothing, however late the run. Idempotent: the outbox keys make a repeat a no-op.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     reach = max(_setting("REMINDER_DAYS_BEFORE", 3), _setting("UNCONFIRMED_ALERT_DAYS", 2), 2)
     days = db.session.scalars(
         sa.select(ReceptionDay)
@@ -284,7 +278,7 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
     workroom's liaisons. Raises Conflict when the day is not published, has begun, or
     when confirming a day the deputy declined.
     """
-    now = _naive_utc(now)
+    now = as_utc_naive(now)
     day = assignment.reception_day
     if day.status == "cancelled":
         raise Conflict(_l("This reception day was cancelled."))
@@ -339,4 +333,4 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
 def reply_window_open(assignment: Assignment, now: dt.datetime) -> bool:
     """Whether the deputy can still answer: the day is published and has not begun."""
     day = assignment.reception_day
-    return day.status == "published" and day.starts_at > _naive_utc(now)
+    return day.status == "published" and day.starts_at > as_utc_naive(now)

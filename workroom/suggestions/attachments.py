@@ -23,9 +23,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from workroom.audit.log import record
+from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import DomainError
-from workroom.outbox.queue import as_utc_naive
 from workroom.people.models import Agency
 from workroom.suggestions.models import Attachment, Suggestion, SuggestionCitizen
 

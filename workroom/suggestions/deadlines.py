@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -26,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from workroom.auth.models import Role, User, user_role, user_workroom
+from workroom.clock import local_date
 from workroom.db import db
 from workroom.outbox.queue import queue_email
 from workroom.people.models import Agency
@@ -46,13 +46,6 @@ DEADLINE_STATES = ("on_time", "due_soon", "overdue")
 
 def _setting(name: str, default: int) -> int:
     return int(current_app.config.get(name, default))
-
-
-def local_date(now: dt.datetime) -> dt.date:
-    """The date in the configured zone at ``now`` (naive values are UTC)."""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.UTC)
-    return now.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))).date()
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -25,9 +25,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workroom.categories.models import Category
+from workroom.clock import as_utc_naive, local_date
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
-from workroom.outbox.queue import as_utc_naive, queue_sms
+from workroom.outbox.queue import queue_sms
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.privacy import normalize_mobile, normalize_phone
@@ -37,7 +38,6 @@ from workroom.suggestions.deadlines import (
     email_if_address,
     extension_limit,
     liaisons_by_workroom,
-    local_date,
     notice_body,
 )
 from workroom.suggestions.models import (

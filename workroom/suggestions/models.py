@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workroom.auth.permissions import own_filter, own_workroom_ids
 from workroom.categories.models import Category
-from workroom.db import Timestamped, db, utcnow
+from workroom.clock import utcnow
+from workroom.db import Timestamped, db
 from workroom.people.models import Agency, Deputy, ProfessionalGroup
 from workroom.places.models import Area, Workroom
 from workroom.visits.models import Visit

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from workroom.clock import local_date
 from workroom.db import db, writing
-from workroom.suggestions.deadlines import local_date
 from workroom.suggestions.lifecycle import handling_suggestion
 from workroom.suggestions.models import (
     REPLY_CLASSES,

@@ -27,11 +27,12 @@ from sqlalchemy.exc import IntegrityError
 
 from workroom.audit.log import record
 from workroom.categories.models import Category
+from workroom.clock import local_date
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.privacy import normalize_mobile, normalize_phone, phone_hash
-from workroom.visits.duty import ReceptionNow, local_date, reception_now
+from workroom.visits.duty import ReceptionNow, reception_now
 from workroom.visits.models import Kiosk, TicketCounter, Visit
 from workroom.visits.privacy_notice import CURRENT_VERSION, KNOWN_VERSIONS
 

@@ -11,13 +11,12 @@ import sqlalchemy as sa
 
 from workroom.auth.accounts import find_user
 from workroom.categories.models import Category
+from workroom.clock import local_date, to_utc
 from workroom.db import db
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
-from workroom.schedule.generate import local_to_utc
 from workroom.schedule.models import ReceptionDay
 from workroom.visits.checkin import new_receipt_code, next_ticket, ticket_label, visitor_phone_hash
-from workroom.visits.duty import local_date, zone
 from workroom.visits.models import Visit
 from workroom.visits.privacy_notice import CURRENT_VERSION
 from workroom.workdays.calendar import working_calendar
@@ -192,14 +191,13 @@ def seed(now: dt.datetime) -> int:
         )
     )
     liaison = find_user("liaison")
-    tz = zone()
     today = local_date(now)
     created = 0
     for index, row in enumerate(PAST_VISITS):
         back, time, channel, code, name, phone, outcome, by_deputy, said, summary = row
         day = _working_days_back(today, back)
         hour, minute = (int(part) for part in time.split(":"))
-        arrived = local_to_utc(day, dt.time(hour, minute), tz)
+        arrived = to_utc(day, dt.time(hour, minute))
         deputy = deputies[index % len(deputies)] if by_deputy and deputies else None
         queued = channel in ("kiosk", "phone")
         fields: dict[str, object] = {

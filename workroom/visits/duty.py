@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from workroom.clock import to_local, to_utc
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.people.models import DEPUTY_LEVELS, Deputy
@@ -30,27 +29,6 @@ from workroom.workdays.models import CalendarAdjustment
 LIAISON_HORIZON_DAYS = 60
 
 LIAISON_LABEL = _l("The liaison")
-
-
-def zone() -> ZoneInfo:
-    name = current_app.config.get("TIMEZONE") if has_app_context() else None
-    return ZoneInfo(name or "Asia/Shanghai")
-
-
-def to_local(moment: dt.datetime) -> dt.datetime:
-    """A naive UTC time (or an aware one) as an aware time in the configured zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(zone())
-
-
-def local_date(now: dt.datetime) -> dt.date:
-    """The local date at the naive UTC time ``now`` (the day a ticket belongs to)."""
-    return to_local(now).date()
-
-
-def _to_utc(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -237,7 +215,6 @@ def next_liaison_opening(
     ranges = _hour_ranges(workroom)
     if not ranges:
         return None
-    tz = zone()
     local = to_local(now)
     first, last = local.date(), local.date() + dt.timedelta(days=horizon_days)
     calendar = working_calendar(range(first.year, last.year + 1))
@@ -245,9 +222,9 @@ def next_liaison_opening(
     while day <= last:
         if calendar.is_working_day(day):
             for start, end in ranges:
-                opens_at = _to_utc(day, start, tz)
+                opens_at = to_utc(day, start)
                 if opens_at > now:
-                    return LiaisonOpening(opens_at, _to_utc(day, end, tz))
+                    return LiaisonOpening(opens_at, to_utc(day, end))
         day += dt.timedelta(days=1)
     return None
 

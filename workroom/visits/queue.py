@@ -20,12 +20,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
+from workroom.clock import local_date
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.schedule.models import Assignment, ReceptionDay
-from workroom.visits.duty import local_date, zone
 from workroom.visits.models import DutyAttendance, Visit
 
 # Tickets in the queue of the day; the rest are records and messages.
@@ -34,16 +34,6 @@ SERVING = ("called", "in_progress")
 CLOSED = ("done", "no_show")
 # How many waiting tickets the board shows as "next".
 BOARD_NEXT = 5
-
-
-def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The naive UTC moments at which local ``day`` starts and the next day starts."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=zone())
-    end = start + dt.timedelta(days=1)
-    return (
-        start.astimezone(dt.UTC).replace(tzinfo=None),
-        end.astimezone(dt.UTC).replace(tzinfo=None),
-    )
 
 
 def wait_minutes(visit: Visit, now: dt.datetime) -> int:

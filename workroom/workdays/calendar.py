@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workroom.audit.log import record
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.errors import DomainError
 from workroom.workdays.models import (
     ADJUSTMENT_KINDS,

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workroom.db import Timestamped, db, utcnow
+from workroom.clock import utcnow
+from workroom.db import Timestamped, db
 
 HOLIDAY = "holiday"
 WORKDAY = "workday"

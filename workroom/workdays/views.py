@@ -5,16 +5,16 @@ from __future__ import annotations
 import calendar as stdlib_calendar
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton, get_day_names
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 
 from workroom.auth.permissions import allowed, get_or_404, require
+from workroom.clock import local_today
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.workdays.calendar import (
@@ -38,7 +38,7 @@ MANAGE = "calendar.manage"
 
 
 def _this_year() -> int:
-    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).year
+    return local_today().year
 
 
 def _page_year() -> int:

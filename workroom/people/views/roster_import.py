@@ -11,7 +11,8 @@ from flask_security import auth_required, current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 from workroom.auth.permissions import allowed, require
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.errors import DomainError, NotFound
 from workroom.forms import Form
 from workroom.people import importing

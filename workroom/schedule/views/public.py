@@ -24,7 +24,8 @@ from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 
 from workroom.auth.permissions import get_or_404
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import Form
 from workroom.i18n import normalize_locale

@@ -17,13 +17,14 @@ from flask_security import auth_required, current_user
 from sqlalchemy.orm import selectinload
 
 from workroom.auth.permissions import ALL, allowed, get_or_404, require, scope_for, scoped
-from workroom.db import db, utcnow
+from workroom.clock import local_date, utcnow
+from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.schedule import manage
-from workroom.schedule.feeds import local_today, time_window
+from workroom.schedule.feeds import time_window
 from workroom.schedule.forms import (
     AddDeputyForm,
     ApproveSwapForm,
@@ -155,7 +156,7 @@ def index() -> Any:
 def overview(workroom_id: int) -> Any:
     workroom = _workroom(workroom_id, VIEW)
     now = utcnow()
-    today = local_today(now)
+    today = local_date(now)
     rules = db.session.scalars(
         sa.select(ReceptionRule)
         .where(ReceptionRule.workroom_id == workroom.id)
@@ -226,7 +227,7 @@ def rule_new(workroom_id: int) -> Any:
     form = RuleForm()
     if request.method == "GET":
         form.kind.data = "weekly"
-        form.valid_from.data = local_today(utcnow())
+        form.valid_from.data = local_date(utcnow())
     if (rule := save(form, lambda: manage.create_rule(workroom, **_rule_values(form)))) is not None:
         flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
         return redirect(url_for("schedule.overview", workroom_id=workroom.id))
@@ -279,7 +280,7 @@ def _generate(workroom: Workroom | None) -> Any:
     form = GenerateForm()
     now = utcnow()
     if request.method == "GET":
-        form.start_month.data = local_today(now).replace(day=1) + relativedelta(months=1)
+        form.start_month.data = local_date(now).replace(day=1) + relativedelta(months=1)
         form.length.data = 1
     if form.validate_on_submit():
         try:
@@ -347,7 +348,7 @@ def _preview(workroom: Workroom | None) -> Any:
     if "start" in request.args or "end" in request.args:
         start, end = _period_args(request.args)
     else:
-        start, end = manage.period(local_today(now) + relativedelta(months=1), 1)
+        start, end = manage.period(local_date(now) + relativedelta(months=1), 1)
     days = manage.days_between(workroom, start, end)
     drafts = [d for d in days if d.status == "draft" and d.starts_at > now]
     published = [d for d in days if d.status == "published"]

@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from flask_security import auth_required
 
 from workroom.auth.permissions import require, scoped
-from workroom.db import db, utcnow
+from workroom.clock import local_date, utcnow
+from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.listing import page_of
 from workroom.suggestions import attachments, lifecycle
-from workroom.suggestions.deadlines import local_date
 from workroom.suggestions.forms import (
     AcceptForm,
     ExtensionRequestForm,

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workroom.db import utcnow
+from workroom.clock import utcnow
 from workroom.errors import DomainError
 from workroom.extensions import limiter
 from workroom.suggestions.forms import TrackForm

@@ -27,7 +27,8 @@ from sqlalchemy.orm import selectinload
 from workroom.audit.log import record
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.categories.models import Category
-from workroom.db import db, utcnow, writing
+from workroom.clock import local_date, local_day_bounds, utcnow
+from workroom.db import db, writing
 from workroom.errors import Conflict, DomainError
 from workroom.forms import render_form
 from workroom.listing import page_of
@@ -35,7 +36,7 @@ from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
 from workroom.suggestions import attachments, exports, lifecycle
-from workroom.suggestions.deadlines import DEADLINE_STATES, deadline_filter, local_date
+from workroom.suggestions.deadlines import DEADLINE_STATES, deadline_filter
 from workroom.suggestions.forms import (
     DIRECT_SOURCES,
     AssignForm,
@@ -61,7 +62,6 @@ from workroom.suggestions.models import (
 )
 from workroom.suggestions.views.routing import category_choices
 from workroom.visits.models import Visit
-from workroom.visits.queue import local_day_bounds
 from workroom.workdays.calendar import WorkingCalendar, working_calendar
 
 bp = Blueprint("suggestions", __name__, url_prefix="/staff")

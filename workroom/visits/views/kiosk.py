@@ -28,13 +28,14 @@ from wtforms.validators import DataRequired, Length
 from workroom import throttle
 from workroom.auth.permissions import get_or_404, require
 from workroom.categories.models import Category
-from workroom.db import db, utcnow, writing
+from workroom.clock import to_local, utcnow
+from workroom.db import db, writing
 from workroom.errors import DomainError
 from workroom.forms import Form, NoControlCharacters
 from workroom.i18n import DEFAULT_LOCALE, normalize_locale
 from workroom.places.models import Workroom
 from workroom.visits import kiosk_auth
-from workroom.visits.duty import next_reception, reception_now, to_local
+from workroom.visits.duty import next_reception, reception_now
 from workroom.visits.models import Kiosk
 from workroom.visits.privacy_notice import privacy_notice
 

@@ -11,7 +11,8 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 
-from workroom.db import db, utcnow
+from workroom.clock import utcnow
+from workroom.db import db
 from workroom.places.models import Workroom
 from workroom.visits.queue import BoardCall, board_snapshot
 from workroom.workdays.calendar import is_working_day

@@ -25,7 +25,8 @@ from wtforms.validators import DataRequired, Length
 
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.categories.models import Category
-from workroom.db import db, utcnow
+from workroom.clock import local_day_bounds, utcnow
+from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import Form, NoControlCharacters
 from workroom.people.models import Deputy
@@ -427,9 +428,9 @@ def index() -> Any:
         children = sa.select(Category.id).where(Category.parent_id == category_id)
         stmt = stmt.where(sa.or_(Visit.category_id == category_id, Visit.category_id.in_(children)))
     if since:
-        stmt = stmt.where(Visit.arrived_at >= queue.local_day_bounds(since)[0])
+        stmt = stmt.where(Visit.arrived_at >= local_day_bounds(since)[0])
     if until:
-        stmt = stmt.where(Visit.arrived_at < queue.local_day_bounds(until)[1])
+        stmt = stmt.where(Visit.arrived_at < local_day_bounds(until)[1])
     page = db.paginate(
         stmt.options(
             selectinload(Visit.workroom), selectinload(Visit.category), selectinload(Visit.deputy)
