@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,8 +17,10 @@ from workroom.auth.models import Role, User
 from workroom.auth.permissions import ROLES
 from workroom.db import db
 from workroom.errors import DomainError
-from workroom.people.models import Agency, Deputy
-from workroom.places.models import Workroom
+
+if TYPE_CHECKING:
+    from workroom.people.models import Agency, Deputy
+    from workroom.places.models import Workroom
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,60}$")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_security import RoleMixin, UserMixin
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workroom.clock import utcnow
 from workroom.db import Timestamped, db
-from workroom.people.models import Agency, Deputy
-from workroom.places.models import Workroom
+
+if TYPE_CHECKING:
+    from workroom.people.models import Agency, Deputy
+    from workroom.places.models import Workroom
 
 user_role = sa.Table(
     "user_role",
@@ -70,11 +73,12 @@ class User(Timestamped, db.Model, UserMixin):
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
 
     roles: Mapped[list[Role]] = relationship(secondary=user_role, lazy="selectin")
+    # Domain models are named by string so that auth sits below places and people.
     workrooms: Mapped[list[Workroom]] = relationship(
-        secondary=user_workroom, order_by="Workroom.name"
+        "Workroom", secondary=user_workroom, order_by="Workroom.name"
     )
-    deputy: Mapped[Deputy | None] = relationship()
-    agency: Mapped[Agency | None] = relationship()
+    deputy: Mapped[Deputy | None] = relationship("Deputy")
+    agency: Mapped[Agency | None] = relationship("Agency")
 
     @property
     def role(self) -> str | None:

@@ -19,8 +19,6 @@ from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 
 from workroom.db import db
-from workroom.people.models import Agency, Deputy, deputy_workroom
-from workroom.places.models import Workroom
 
 ALL = "all"
 OWN = "own"
@@ -50,6 +48,8 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "category.manage": {"admin": ALL},
     "schedule.view": {**_READ_ALL, "liaison": OWN, "deputy": OWN},
     "schedule.manage": {"admin": ALL, "liaison": OWN},
+    # Confirm, decline and ask to swap one's own reception days.
+    "schedule.respond": {"deputy": OWN},
     "kiosk.manage": {"admin": ALL},
     "visit.view": {**_READ_ALL, "liaison": OWN, "deputy": OWN},
     "visit.manage": {"admin": ALL, "liaison": OWN, "deputy": OWN},
@@ -80,34 +80,15 @@ def allowed(permission: str, user: Any = None) -> bool:
     return scope_for(user if user is not None else current_user, permission) is not None
 
 
-def _own_workrooms(user: Any) -> sa.ColumnElement[bool]:
-    return Workroom.id.in_(own_workroom_ids(user))
+# How OWN narrows each model; a model missing here has no OWN scope. Each area
+# registers its models' filters with ``own_filter`` (places: workrooms; people:
+# deputies and agencies; schedule, visits, suggestions: theirs).
+OWN_FILTERS: dict[type, Callable[[Any], sa.ColumnElement[bool]]] = {}
 
-
-def _own_deputies(user: Any) -> sa.ColumnElement[bool]:
-    if user.role == "liaison":
-        return Deputy.id.in_(
-            sa.select(deputy_workroom.c.deputy_id).where(
-                deputy_workroom.c.workroom_id.in_([w.id for w in user.workrooms])
-            )
-        )
-    if user.role == "deputy" and user.deputy_id:
-        return Deputy.id == user.deputy_id
-    return sa.false()
-
-
-def _own_agencies(user: Any) -> sa.ColumnElement[bool]:
-    if user.role == "agency_handler" and user.agency_id:
-        return Agency.id == user.agency_id
-    return sa.false()
-
-
-# How OWN narrows each model; a model missing here has no OWN scope. Areas above
-# the foundation add theirs with ``own_filter``.
-OWN_FILTERS: dict[type, Callable[[Any], sa.ColumnElement[bool]]] = {
-    Workroom: _own_workrooms,
-    Deputy: _own_deputies,
-    Agency: _own_agencies,
+# How a role's own workrooms are found: a liaison runs those of its account; the
+# people area registers the deputy's (the workrooms it is attached to).
+WORKROOM_SCOPES: dict[str, Callable[[Any], sa.Select | list[int]]] = {
+    "liaison": lambda user: [w.id for w in user.workrooms],
 }
 
 
@@ -121,15 +102,20 @@ def own_filter(model: type) -> Callable[[Callable[[Any], Any]], Callable[[Any], 
     return register
 
 
+def workroom_scope(role: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Register how a user of ``role`` finds its own workrooms (ids or a select of them)."""
+
+    def register(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        WORKROOM_SCOPES[role] = function
+        return function
+
+    return register
+
+
 def own_workroom_ids(user: Any) -> sa.Select | list[int]:
     """The workrooms in the user's own scope: a liaison's, or those a deputy attends."""
-    if user.role == "liaison":
-        return [w.id for w in user.workrooms]
-    if user.role == "deputy" and user.deputy_id:
-        return sa.select(deputy_workroom.c.workroom_id).where(
-            deputy_workroom.c.deputy_id == user.deputy_id
-        )
-    return []
+    find = WORKROOM_SCOPES.get(user.role or "")
+    return find(user) if find is not None else []
 
 
 def scoped(stmt: sa.Select, model: type, permission: str, user: Any = None) -> sa.Select:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workroom.auth.permissions import own_filter, workroom_scope
 from workroom.db import Timestamped, db
 from workroom.places.models import Area, Workroom
 
@@ -122,3 +124,32 @@ class Agency(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@workroom_scope("deputy")
+def _deputy_workrooms(user: Any) -> sa.Select | list[int]:
+    if not user.deputy_id:
+        return []
+    return sa.select(deputy_workroom.c.workroom_id).where(
+        deputy_workroom.c.deputy_id == user.deputy_id
+    )
+
+
+@own_filter(Deputy)
+def _own_deputies(user: Any) -> sa.ColumnElement[bool]:
+    if user.role == "liaison":
+        return Deputy.id.in_(
+            sa.select(deputy_workroom.c.deputy_id).where(
+                deputy_workroom.c.workroom_id.in_([w.id for w in user.workrooms])
+            )
+        )
+    if user.role == "deputy" and user.deputy_id:
+        return Deputy.id == user.deputy_id
+    return sa.false()
+
+
+@own_filter(Agency)
+def _own_agencies(user: Any) -> sa.ColumnElement[bool]:
+    if user.role == "agency_handler" and user.agency_id:
+        return Agency.id == user.agency_id
+    return sa.false()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workroom.auth.permissions import own_filter, own_workroom_ids
 from workroom.db import Timestamped, db
 
 # Levels of the area tree, from the top; a child is always one level below its parent.
@@ -78,3 +80,8 @@ class Workroom(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@own_filter(Workroom)
+def _own_workrooms(user: Any) -> sa.ColumnElement[bool]:
+    return Workroom.id.in_(own_workroom_ids(user))

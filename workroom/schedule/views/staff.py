@@ -667,7 +667,7 @@ def swap_refuse(swap_id: int) -> Any:
 
 
 def _own_deputy_id() -> int:
-    require(VIEW)
+    require("schedule.respond")
     deputy_id = getattr(current_user, "deputy_id", None)
     if not deputy_id:
         abort(403)
