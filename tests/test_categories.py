@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from tests.conftest import login, post_form
 from workroom.audit.models import AuditEvent
-from workroom.categories import manage
+from workroom.categories import catalog
 from workroom.categories.models import Category
 from workroom.errors import DomainError
 
@@ -146,7 +146,7 @@ def test_categories_are_two_levels_deep(app, client, db, login_as):
     assert _category(db, "fire-doors") is None
     # Messages are lazy translations: resolving them needs a locale, hence a request.
     with app.test_request_context(), pytest.raises(DomainError) as error:
-        manage.create_category(code="fire-doors", label_zh="消防通道", label_en="Fire", parent=sub)
+        catalog.create_category(code="fire-doors", label_zh="消防通道", label_en="Fire", parent=sub)
     assert error.value.field == "parent_id"
 
 

@@ -103,7 +103,7 @@ def test_sqlite_enforces_foreign_keys(db, sqlite_only) -> None:
 
 def test_two_writers_at_once_both_succeed(app, sqlite_only) -> None:
     from workroom.db import db
-    from workroom.places.manage import create_area
+    from workroom.places.directory import create_area
     from workroom.places.models import Area
 
     per_writer = 20

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.conftest import csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.errors import DomainError
-from workroom.people import manage
+from workroom.people import directory
 from workroom.people.models import Agency, Deputy, ProfessionalGroup, Unavailability
 
 EN = {"Accept-Language": "en"}
@@ -266,7 +266,7 @@ def test_unavailable_period_must_not_end_before_it_starts(client, db, login_as, 
 
 def test_removing_another_deputys_period_is_not_found(client, db, login_as, make_deputy):
     first, second = make_deputy(), make_deputy()
-    period = manage.add_unavailability(
+    period = directory.add_unavailability(
         second, starts_on=dt.date(2027, 5, 1), ends_on=dt.date(2027, 5, 3)
     )
     db.session.commit()
@@ -336,7 +336,7 @@ def test_admin_manages_professional_groups(client, db, login_as):
 
 def test_admin_creates_edits_and_deactivates_an_agency(client, db, login_as, make_area):
     area = make_area(name="岳塘区", level="district")
-    parent = manage.create_agency(code="yt-gov", name="岳塘区人民政府办公室")
+    parent = directory.create_agency(code="yt-gov", name="岳塘区人民政府办公室")
     db.session.commit()
     login_as("admin")
     response = post_form(
@@ -435,21 +435,21 @@ def test_domain_functions_enforce_the_rules(app, db, make_deputy):
     # Messages are lazy translations: resolving them needs a locale, hence a request.
     with app.test_request_context():
         with pytest.raises(DomainError) as error:
-            manage.add_unavailability(
+            directory.add_unavailability(
                 deputy, starts_on=dt.date(2027, 1, 5), ends_on=dt.date(2027, 1, 4)
             )
         assert error.value.field == "ends_on"
         with pytest.raises(DomainError) as error:
-            manage.create_deputy(name="代表", level="galactic")
+            directory.create_deputy(name="代表", level="galactic")
         assert error.value.field == "level"
         with pytest.raises(DomainError) as error:
-            manage.create_deputy(name="代表", level="county", monthly_cap=0)
+            directory.create_deputy(name="代表", level="county", monthly_cap=0)
         assert error.value.field == "monthly_cap"
-        a = manage.create_agency(code="a", name="甲")
-        b = manage.create_agency(code="b", name="乙", supervisor=a)
-        c = manage.create_agency(code="c", name="丙", supervisor=b)
+        a = directory.create_agency(code="a", name="甲")
+        b = directory.create_agency(code="b", name="乙", supervisor=a)
+        c = directory.create_agency(code="c", name="丙", supervisor=b)
         with pytest.raises(DomainError) as error:
-            manage.update_agency(
+            directory.update_agency(
                 a,
                 name="甲",
                 area=None,

@@ -12,7 +12,7 @@ from workroom.audit.models import AuditEvent
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.models import OutboxMessage
 from workroom.people.models import Unavailability
-from workroom.schedule import manage
+from workroom.schedule import changes, deputy_days, periods, reception_rules
 from workroom.schedule.models import Assignment, ReceptionDay, ReceptionRule, SwapRequest
 from workroom.schedule.rules import build_rrule
 from workroom.workdays.models import ConfirmedYear
@@ -36,7 +36,7 @@ def _rule(workroom, **kw):
         "on_non_working_day": "next_working_day",
     }
     values.update(kw)
-    return manage.create_rule(workroom, **values)
+    return reception_rules.create_rule(workroom, **values)
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def _keys(db) -> set[str]:
 
 
 def _published(db, workroom):
-    manage.generate_period(workroom, *APRIL, NOW)
-    manage.publish_days(workroom, *APRIL, NOW)
+    periods.generate_period(workroom, *APRIL, NOW)
+    periods.publish_days(workroom, *APRIL, NOW)
     db.session.commit()
     return _days(db, workroom)
 
@@ -108,7 +108,7 @@ def test_rules_are_created_checked_and_deactivated(db, make_workroom):
     assert error.value.field == "ends_at_time"
     db.session.rollback()
 
-    manage.update_rule(
+    reception_rules.update_rule(
         rule,
         rrule=rule.rrule,
         starts_at_time=rule.starts_at_time,
@@ -131,11 +131,11 @@ def test_rules_are_created_checked_and_deactivated(db, make_workroom):
 
 
 def test_period_is_a_month_a_quarter_or_a_year():
-    assert manage.period(D(2026, 4, 17), 1) == APRIL
-    assert manage.period(D(2026, 11, 1), 3) == (D(2026, 11, 1), D(2027, 1, 31))
-    assert manage.period(D(2026, 1, 1), 12) == (D(2026, 1, 1), D(2026, 12, 31))
+    assert periods.period(D(2026, 4, 17), 1) == APRIL
+    assert periods.period(D(2026, 11, 1), 3) == (D(2026, 11, 1), D(2027, 1, 31))
+    assert periods.period(D(2026, 1, 1), 12) == (D(2026, 1, 1), D(2026, 12, 31))
     with pytest.raises(DomainError) as error:
-        manage.period(D(2026, 1, 1), 2)
+        periods.period(D(2026, 1, 1), 2)
     assert error.value.field == "length"
 
 
@@ -144,7 +144,7 @@ def test_period_is_a_month_a_quarter_or_a_year():
 
 def test_an_unconfirmed_year_blocks_generation_until_acknowledged(db, room):
     with pytest.raises(DomainError) as error:
-        manage.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW)
+        periods.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW)
     assert error.value.field == "acknowledge"
     assert "2027" in str(error.value.message)
     db.session.rollback()
@@ -152,10 +152,12 @@ def test_an_unconfirmed_year_blocks_generation_until_acknowledged(db, room):
 
     # Acknowledging another year is not enough.
     with pytest.raises(DomainError):
-        manage.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2028])
+        periods.generate_period(
+            room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2028]
+        )
     db.session.rollback()
 
-    manage.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2027])
+    periods.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2027])
     db.session.commit()
     days = _days(db, room)
     assert days[0].day == D(2026, 12, 2) and days[-1].day == D(2027, 2, 24)
@@ -165,18 +167,18 @@ def test_an_unconfirmed_year_blocks_generation_until_acknowledged(db, room):
     assert event.object_id == "2027" and "checked by hand" in event.summary
     # The calendar itself stays unconfirmed: that is the calendar page's job.
     assert db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == 2027)) is None
-    assert manage.unconfirmed_years(D(2027, 1, 1), D(2027, 1, 31)) == [2027]
+    assert periods.unconfirmed_years(D(2027, 1, 1), D(2027, 1, 31)) == [2027]
 
 
 def test_publish_notifies_each_deputy_once_and_only_once(db, room):
-    manage.generate_period(room, *APRIL, NOW)
+    periods.generate_period(room, *APRIL, NOW)
     db.session.commit()
     drafts = _days(db, room)
     assert [d.day for d in drafts] == APRIL_WEDNESDAYS
     assert all(d.status == "draft" for d in drafts)
     assert _keys(db) == set()
 
-    published = manage.publish_days(room, *APRIL, NOW)
+    published = periods.publish_days(room, *APRIL, NOW)
     db.session.commit()
     assert len(published) == 5
     days = _days(db, room)
@@ -201,7 +203,7 @@ def test_publish_notifies_each_deputy_once_and_only_once(db, room):
     assert sms.params["time"] == "09:00–11:30"
     assert sms.params["workroom"] == "下摄司街道代表工作室"
 
-    assert manage.publish_days(room, *APRIL, NOW) == []
+    assert periods.publish_days(room, *APRIL, NOW) == []
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 20
 
@@ -209,20 +211,20 @@ def test_publish_notifies_each_deputy_once_and_only_once(db, room):
 def test_publishing_leaves_other_workrooms_and_begun_days_alone(db, room, make_workroom):
     other = make_workroom()
     _rule(other)
-    manage.generate_period(None, *APRIL, NOW)
+    periods.generate_period(None, *APRIL, NOW)
     db.session.commit()
     # 1 April has begun by the time of publishing.
     late = dt.datetime(2026, 4, 1, 2, 0)
-    assert len(manage.publish_days(room, *APRIL, late)) == 4
+    assert len(periods.publish_days(room, *APRIL, late)) == 4
     db.session.commit()
     assert [d.status for d in _days(db, room)] == ["draft"] + ["published"] * 4
     assert {d.status for d in _days(db, other)} == {"draft"}
 
 
 def test_fairness_counts_days_per_attached_deputy(db, room):
-    manage.generate_period(room, *APRIL, NOW)
+    periods.generate_period(room, *APRIL, NOW)
     db.session.commit()
-    fairness = manage.fairness(room, *APRIL)
+    fairness = periods.fairness(room, *APRIL)
     # Ten places over four deputies: 3, 3, 2, 2.
     assert sorted(fairness.days.values()) == [2, 2, 3, 3]
     assert fairness.spread == 1
@@ -239,7 +241,7 @@ def test_replace_tells_exactly_the_two_deputies(db, room, deputies_of):
     stays = day.assignments[1].deputy
     new = _not_on(day, deputies_of(room))[0]
 
-    change = manage.replace_deputy(day, old, new, NOW)
+    change = changes.replace_deputy(day, old, new, NOW)
     db.session.commit()
 
     assert day.sequence == 1
@@ -263,14 +265,14 @@ def test_add_remove_and_cancel_each_tell_only_the_affected(db, room, deputies_of
     extra = _not_on(day, deputies_of(room))[0]
 
     before = _keys(db)
-    manage.add_deputy(day, extra, NOW)
+    changes.add_deputy(day, extra, NOW)
     db.session.commit()
     assert day.sequence == 1
     assert {a.deputy_id for a in day.assignments} == {first.id, second.id, extra.id}
     assert all(f":{extra.id}:" in k for k in _keys(db) - before)
 
     before = _keys(db)
-    manage.remove_deputy(day, first, NOW)
+    changes.remove_deputy(day, first, NOW)
     db.session.commit()
     assert day.sequence == 2
     assert _keys(db) - before == {
@@ -285,7 +287,7 @@ def test_add_remove_and_cancel_each_tell_only_the_affected(db, room, deputies_of
     assert removal.sms_template == "RECEPTION_REMOVED"
 
     before = _keys(db)
-    change = manage.cancel_day(day, "街道停电", NOW)
+    change = changes.cancel_day(day, "街道停电", NOW)
     db.session.commit()
     assert (day.status, day.cancel_reason, day.sequence) == ("cancelled", "街道停电", 3)
     assert {d.id for d in change.notified} == {second.id, extra.id}
@@ -301,9 +303,9 @@ def test_add_remove_and_cancel_each_tell_only_the_affected(db, room, deputies_of
     )
     assert "街道停电" in email.body
     with pytest.raises(Conflict):
-        manage.add_deputy(day, first, NOW)
+        changes.add_deputy(day, first, NOW)
     # A cancelled day is never drafted again.
-    manage.generate_period(room, *APRIL, NOW)
+    periods.generate_period(room, *APRIL, NOW)
     db.session.commit()
     assert [d.status for d in _days(db, room)].count("cancelled") == 1
     assert len(_days(db, room)) == 5
@@ -312,17 +314,17 @@ def test_add_remove_and_cancel_each_tell_only_the_affected(db, room, deputies_of
 def test_cancelling_needs_a_reason(db, room):
     day = _published(db, room)[0]
     with pytest.raises(DomainError) as error:
-        manage.cancel_day(day, "   ", NOW)
+        changes.cancel_day(day, "   ", NOW)
     assert error.value.field == "reason"
 
 
 def test_changes_to_a_draft_tell_nobody(db, room, deputies_of):
-    manage.generate_period(room, *APRIL, NOW)
+    periods.generate_period(room, *APRIL, NOW)
     db.session.commit()
     day = _days(db, room)[0]
     old = day.assignments[0].deputy
     new = _not_on(day, deputies_of(room))[0]
-    change = manage.replace_deputy(day, old, new, NOW)
+    change = changes.replace_deputy(day, old, new, NOW)
     db.session.commit()
     assert new.id in {a.deputy_id for a in day.assignments}
     assert (day.sequence, change.notified, _keys(db)) == (0, [], set())
@@ -331,7 +333,7 @@ def test_changes_to_a_draft_tell_nobody(db, room, deputies_of):
 def test_a_day_that_has_begun_cannot_change(db, room, deputies_of):
     day = _published(db, room)[0]
     with pytest.raises(Conflict):
-        manage.remove_deputy(day, day.assignments[0].deputy, day.starts_at)
+        changes.remove_deputy(day, day.assignments[0].deputy, day.starts_at)
 
 
 def test_no_deputy_is_put_in_two_places_at_once(db, room, make_workroom, deputies_of):
@@ -341,12 +343,12 @@ def test_no_deputy_is_put_in_two_places_at_once(db, room, make_workroom, deputie
     busy = day.assignments[0].deputy
     busy.workrooms.append(other)
     db.session.commit()
-    manage.generate_period(other, *APRIL, NOW)
+    periods.generate_period(other, *APRIL, NOW)
     db.session.commit()
     clash = _days(db, other)[0]
     assert clash.day == day.day
     with pytest.raises(DomainError) as error:
-        manage.add_deputy(clash, busy, NOW)
+        changes.add_deputy(clash, busy, NOW)
     assert error.value.field == "deputy_id"
     assert "下摄司街道代表工作室" in str(error.value.message)
     assert busy.name in str(error.value.message)
@@ -361,10 +363,10 @@ def test_unavailable_deputies_are_refused_and_caps_warned(db, room, deputies_of)
     capped.monthly_cap = 1
     db.session.commit()
     with pytest.raises(DomainError) as error:
-        manage.add_deputy(day, away, NOW)
+        changes.add_deputy(day, away, NOW)
     assert "出差" in str(error.value.message)
     db.session.rollback()
-    change = manage.add_deputy(day, capped, NOW)
+    change = changes.add_deputy(day, capped, NOW)
     db.session.commit()
     assert capped.id in {a.deputy_id for a in day.assignments}
     assert len(change.warnings) == 1 and capped.name in change.warnings[0]
@@ -384,24 +386,24 @@ def test_swap_flow_proposes_free_substitutes_and_moves_the_place(db, room, deput
     db.session.commit()
 
     before = _keys(db)
-    swap = manage.request_swap(requester, "  外地出差  ", NOW)
+    swap = deputy_days.request_swap(requester, "  外地出差  ", NOW)
     db.session.commit()
     assert (swap.status, swap.reason, swap.workroom_id) == ("pending", "外地出差", room.id)
     assert _keys(db) - before == {f"swap-requested:{swap.id}:liaison-{room_liaison_id(db, room)}"}
     with pytest.raises(Conflict):
-        manage.request_swap(requester, "again", NOW)
+        deputy_days.request_swap(requester, "again", NOW)
     db.session.rollback()
 
-    proposed = manage.propose_substitutes(day)
+    proposed = changes.propose_substitutes(day)
     assert [o.deputy.id for o in proposed] == [free[0].id]
-    options = manage.deputy_options(day)
+    options = changes.deputy_options(day)
     assert [(o.deputy.id, o.reason) for o in options] == [
         (free[0].id, None),
         (away.id, "unavailable"),
     ]
 
     before = _keys(db)
-    change = manage.approve_swap(swap, proposed[0].deputy, NOW)
+    change = deputy_days.approve_swap(swap, proposed[0].deputy, NOW)
     db.session.commit()
     old = swap.deputy
     assert swap.status == "approved" and swap.substitute_id == free[0].id
@@ -413,7 +415,7 @@ def test_swap_flow_proposes_free_substitutes_and_moves_the_place(db, room, deput
     assert f"reminder:{day.id}:{free[0].id}:published:1:sms" in added
     assert not any(f":{partner.id}:" in k for k in added)
     with pytest.raises(Conflict):
-        manage.refuse_swap(swap, "", NOW)
+        deputy_days.refuse_swap(swap, "", NOW)
 
 
 def room_liaison_id(db, workroom):
@@ -428,7 +430,7 @@ def test_substitutes_are_ranked_fewest_served_first(db, room, deputies_of, make_
     newcomer.workrooms.append(room)
     db.session.commit()
     day = days[-1]
-    ranked = [o.deputy for o in manage.propose_substitutes(day)]
+    ranked = [o.deputy for o in changes.propose_substitutes(day)]
     # The newcomer has served no day at all and comes first.
     assert ranked[0].id == newcomer.id
     served = {
@@ -440,9 +442,9 @@ def test_substitutes_are_ranked_fewest_served_first(db, room, deputies_of, make_
 def test_refused_swap_tells_the_requester(db, room):
     day = _published(db, room)[2]
     assignment = day.assignments[0]
-    swap = manage.request_swap(assignment, "家中有事", NOW)
+    swap = deputy_days.request_swap(assignment, "家中有事", NOW)
     db.session.commit()
-    change = manage.refuse_swap(swap, "请自行协调", NOW)
+    change = deputy_days.refuse_swap(swap, "请自行协调", NOW)
     db.session.commit()
     assert swap.status == "refused" and swap.decision_note == "请自行协调"
     assert [d.id for d in change.notified] == [assignment.deputy_id]
@@ -456,39 +458,39 @@ def test_refused_swap_tells_the_requester(db, room):
 def test_removing_a_requester_withdraws_its_swap(db, room):
     day = _published(db, room)[0]
     assignment = day.assignments[0]
-    swap = manage.request_swap(assignment, "出差", NOW)
+    swap = deputy_days.request_swap(assignment, "出差", NOW)
     db.session.commit()
-    manage.remove_deputy(day, assignment.deputy, NOW)
+    changes.remove_deputy(day, assignment.deputy, NOW)
     db.session.commit()
     assert swap.status == "withdrawn"
-    assert manage.pending_swaps(room, NOW) == []
+    assert deputy_days.pending_swaps(room, NOW) == []
 
 
 def test_a_decline_alerts_the_liaison_and_leaves_the_place_explained(db, room):
     day = _published(db, room)[0]
     assignment = day.assignments[0]
-    assert manage.respond(assignment, "confirm", NOW) is True
+    assert deputy_days.respond(assignment, "confirm", NOW) is True
     assert assignment.status == "confirmed"
     db.session.commit()
     before = _keys(db)
-    assert manage.respond(assignment, "decline", NOW) is True
+    assert deputy_days.respond(assignment, "decline", NOW) is True
     db.session.commit()
     assert assignment.status == "declined" and day.sequence == 1
     added = _keys(db) - before
     assert len(added) == 1 and added.pop().startswith(f"declined:{day.id}:{assignment.deputy_id}")
     assert day.unfilled_text("en") == "needs 2 deputies, 1 assigned"
-    assert manage.my_days(assignment.deputy_id, NOW)[0].status == "declined"
+    assert deputy_days.my_days(assignment.deputy_id, NOW)[0].status == "declined"
 
 
 def test_my_days_lists_published_and_cancelled_days_that_have_not_ended(db, room):
     days = _published(db, room)
     deputy_id = days[0].assignments[0].deputy_id
-    manage.cancel_day(days[0], "停电", NOW)
+    changes.cancel_day(days[0], "停电", NOW)
     db.session.commit()
-    mine = manage.my_days(deputy_id, NOW)
+    mine = deputy_days.my_days(deputy_id, NOW)
     expected = [d.id for d in days if deputy_id in {a.deputy_id for a in d.assignments}]
     assert [a.reception_day_id for a in mine] == expected
-    later = manage.my_days(deputy_id, days[-1].ends_at)
+    later = deputy_days.my_days(deputy_id, days[-1].ends_at)
     assert later == []
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.conftest import csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.outbox.models import OutboxMessage
-from workroom.schedule import manage
+from workroom.schedule import changes, periods, reception_rules
 from workroom.schedule.models import ReceptionDay, ReceptionRule, SwapRequest
 from workroom.schedule.rules import build_rrule
 from workroom.schedule.views import staff as views
@@ -41,7 +41,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def room(db, make_workroom, make_deputy):
     workroom = make_workroom(name="下摄司街道代表工作室")
-    manage.create_rule(
+    reception_rules.create_rule(
         workroom,
         rrule=build_rrule("weekly", ["WE"]),
         starts_at_time=dt.time(9),
@@ -59,8 +59,8 @@ def room(db, make_workroom, make_deputy):
 
 
 def _published(db, workroom):
-    manage.generate_period(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
-    manage.publish_days(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
+    periods.generate_period(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
+    periods.publish_days(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
     db.session.commit()
     return db.session.scalars(
         sa.select(ReceptionDay)
@@ -300,7 +300,7 @@ def test_liaison_replaces_adds_removes_and_cancels(client, db, login_as, room):
     page = f"/staff/days/{day.id}"
     first = day.assignments[0]
     on_day = {a.deputy_id for a in day.assignments}
-    free = [o.deputy for o in manage.propose_substitutes(day)]
+    free = [o.deputy for o in changes.propose_substitutes(day)]
     assert free and not on_day & {d.id for d in free}
 
     response = _post(
@@ -357,7 +357,7 @@ def test_refused_changes_answer_with_the_reason(
     assert response.status_code == 400
     # Busy at another workroom at the same time.
     other = make_workroom(name="荷塘街道代表联络站")
-    manage.create_rule(
+    reception_rules.create_rule(
         other,
         rrule="FREQ=WEEKLY;BYDAY=WE",
         starts_at_time=dt.time(10),
@@ -366,10 +366,10 @@ def test_refused_changes_answer_with_the_reason(
         capacity=5,
         valid_from=D(2026, 1, 1),
     )
-    free = manage.propose_substitutes(day)[0].deputy
+    free = changes.propose_substitutes(day)[0].deputy
     free.workrooms.append(other)
     db.session.commit()
-    manage.generate_period(other, D(2026, 4, 1), D(2026, 4, 1), NOW)
+    periods.generate_period(other, D(2026, 4, 1), D(2026, 4, 1), NOW)
     db.session.commit()
     elsewhere = db.session.scalar(
         sa.select(ReceptionDay).where(ReceptionDay.workroom_id == other.id)
@@ -448,7 +448,7 @@ def test_deputy_confirms_declines_and_asks_to_swap(client, app, db, login_as, ro
     login(liaison, make_user("liaison", workrooms=[room]))
     swaps_page = liaison.get(f"/staff/workrooms/{room.id}/swaps", headers=EN).get_data(as_text=True)
     assert "外地出差" in swaps_page
-    best = manage.propose_substitutes(swap.reception_day)[0].deputy
+    best = changes.propose_substitutes(swap.reception_day)[0].deputy
     assert f'<option selected value="{best.id}">' in swaps_page
     response = _post(
         liaison,

@@ -56,7 +56,7 @@ def test_admin_signs_in_in_chinese_and_creates_a_workroom(
 def test_first_pages_pass_axe(
     new_context, live_server, create, make_user, make_workroom, make_area, viewport, language
 ):
-    from workroom.places.manage import create_workroom
+    from workroom.places.directory import create_workroom
 
     admin = make_user("admin")
     make_workroom(name="下摄司街道代表工作室", area=make_area(name="下摄司街道"))

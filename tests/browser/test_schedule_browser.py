@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, axe_report, screenshot, signed_in_page
-from workroom.schedule import manage
+from workroom.schedule import deputy_days, periods, reception_rules
 from workroom.schedule.views import staff as views
 
 pytestmark = pytest.mark.browser
@@ -112,7 +112,7 @@ def test_roster_pages_pass_axe_in_english_on_a_phone(
     from workroom.schedule.rules import build_rrule
 
     def build(db):
-        manage.create_rule(
+        reception_rules.create_rule(
             room,
             rrule=build_rrule("weekly", ["WE"]),
             starts_at_time=dt.time(9),
@@ -122,10 +122,10 @@ def test_roster_pages_pass_axe_in_english_on_a_phone(
             valid_from=dt.date(2026, 1, 1),
             on_non_working_day="next_working_day",
         )
-        manage.generate_period(room, dt.date(2026, 4, 1), dt.date(2026, 4, 30), NOW)
-        days = manage.publish_days(room, dt.date(2026, 4, 1), dt.date(2026, 4, 30), NOW)
+        periods.generate_period(room, dt.date(2026, 4, 1), dt.date(2026, 4, 30), NOW)
+        days = periods.publish_days(room, dt.date(2026, 4, 1), dt.date(2026, 4, 30), NOW)
         assignment = days[0].assignments[0]
-        manage.request_swap(assignment, "外地出差", NOW)
+        deputy_days.request_swap(assignment, "外地出差", NOW)
         return days[0].id, assignment.deputy
 
     day_id, deputy = create(build)

@@ -11,7 +11,7 @@ from flask_security import auth_required
 from sqlalchemy.orm import selectinload
 
 from workroom.auth.permissions import get_or_404, require
-from workroom.categories import manage
+from workroom.categories import catalog
 from workroom.categories.forms import CategoryForm
 from workroom.categories.models import Category
 from workroom.db import db
@@ -60,7 +60,7 @@ def new() -> Any:
             parent = db.session.get(Category, form.parent_id.data)
             if parent is None:
                 raise DomainError(_("Choose from the list."), "parent_id")
-        return manage.create_category(
+        return catalog.create_category(
             code=form.code.data,
             label_zh=form.label_zh.data,
             label_en=form.label_en.data,
@@ -83,7 +83,7 @@ def edit(category_id: int) -> Any:
     del form.parent_id
 
     def change() -> Category:
-        manage.update_category(
+        catalog.update_category(
             category,
             label_zh=form.label_zh.data,
             label_en=form.label_en.data,

@@ -35,7 +35,7 @@ from workroom.audit.log import record
 from workroom.db import db
 from workroom.errors import DomainError, NotFound
 from workroom.forms import clean_text
-from workroom.people import manage
+from workroom.people import directory
 from workroom.people.models import Deputy, ProfessionalGroup
 from workroom.places.models import Workroom
 from workroom.privacy import normalize_phone
@@ -604,7 +604,7 @@ def _check_row(sheet_row: SheetRow, columns: list[str], lookup: _Lookup) -> RowC
         inputs[key] = _NEUTRAL[key]
     for _attempt in range(len(inputs)):
         try:
-            row.fields = manage.deputy_fields(**inputs)
+            row.fields = directory.deputy_fields(**inputs)
             break
         except DomainError as error:
             key = error.field if error.field in inputs else "name"
@@ -677,11 +677,11 @@ def import_roster(roster: Roster, *, source: str = "") -> RosterCheck:
     for row in check.rows:
         try:
             if row.action == "create":
-                row.deputy = manage.create_deputy(
+                row.deputy = directory.create_deputy(
                     **row.fields, groups=row.groups, workrooms=row.workrooms
                 )
             elif row.action == "update" and row.deputy is not None:
-                manage.update_deputy(
+                directory.update_deputy(
                     row.deputy,
                     **row.fields,
                     groups=row.groups,

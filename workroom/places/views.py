@@ -13,7 +13,7 @@ from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.db import db
 from workroom.forms import render_form, save
 from workroom.listing import active_only, page_of, search
-from workroom.places import manage
+from workroom.places import directory
 from workroom.places.forms import AreaForm, WorkroomForm
 from workroom.places.models import AREA_LEVELS, Area, Workroom
 
@@ -53,7 +53,7 @@ def _parent(form: AreaForm) -> Area | None:
 def area_new() -> Any:
     require("area.manage")
     form = _area_form(AreaForm())
-    created = save(form, lambda: manage.create_area(form.name.data, form.level.data, _parent(form)))
+    created = save(form, lambda: directory.create_area(form.name.data, form.level.data, _parent(form)))
     if created is not None:
         flash(_("Area %(name)s created.", name=created.name))
         return redirect(url_for("places.areas"))
@@ -67,7 +67,7 @@ def area_edit(area_id: int) -> Any:
     form = _area_form(AreaForm(obj=area, parent_id=area.parent_id or 0))
 
     def change() -> Area:
-        manage.update_area(
+        directory.update_area(
             area,
             name=form.name.data,
             level=form.level.data,
@@ -117,7 +117,7 @@ def workroom_new() -> Any:
     require("workroom.manage")
     form = _workroom_form(WorkroomForm())
     created = save(
-        form, lambda: manage.create_workroom(slug=form.slug.data, **_workroom_values(form))
+        form, lambda: directory.create_workroom(slug=form.slug.data, **_workroom_values(form))
     )
     if created is not None:
         flash(_("Workroom %(name)s created.", name=created.name))
@@ -144,7 +144,7 @@ def workroom_edit(workroom_id: int) -> Any:
     del form.slug
 
     def change() -> Workroom:
-        manage.update_workroom(workroom, active=form.active.data, **_workroom_values(form))
+        directory.update_workroom(workroom, active=form.active.data, **_workroom_values(form))
         return workroom
 
     if save(form, change) is not None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from workroom.clock import local_date
 from workroom.db import db
 from workroom.places.models import Workroom
-from workroom.schedule import manage
+from workroom.schedule import periods, reception_rules
 from workroom.schedule.generate import generate_roster
 from workroom.schedule.models import ReceptionRule
 from workroom.workdays.calendar import confirm_year, working_calendar
@@ -65,7 +65,9 @@ def seed(now: dt.datetime) -> int:
             sa.select(ReceptionRule.id).where(ReceptionRule.workroom_id == workroom.id)
         )
         if has_rule is None:
-            manage.create_rule(workroom, valid_from=today.replace(day=1), **RULES[workroom.slug])
+            reception_rules.create_rule(
+                workroom, valid_from=today.replace(day=1), **RULES[workroom.slug]
+            )
             created += 1
 
     end = today + dt.timedelta(weeks=WEEKS, days=-1)
@@ -80,5 +82,5 @@ def seed(now: dt.datetime) -> int:
     ids = [w.id for w in workrooms]
     generate_roster(today, end, now, calendar.is_working_day, ids)
     for workroom in workrooms:
-        created += len(manage.publish_days(workroom, today, end, now, notify=False))
+        created += len(periods.publish_days(workroom, today, end, now, notify=False))
     return created

@@ -14,8 +14,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
-from workroom.schedule.manage import MAX_REASON, PERIOD_LENGTHS
+from workroom.schedule.changes import MAX_REASON
 from workroom.schedule.models import MAX_DEPUTIES_PER_DAY, NON_WORKING_DAY_POLICIES
+from workroom.schedule.periods import PERIOD_LENGTHS
 from workroom.schedule.rules import KINDS, LAST, WEEKDAY_CODES
 
 WEEKDAY_NAMES = (

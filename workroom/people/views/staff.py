@@ -15,7 +15,7 @@ from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
 from workroom.listing import active_only, page_of, search
-from workroom.people import manage
+from workroom.people import directory
 from workroom.people.forms import AgencyForm, DeputyForm, GroupForm, UnavailabilityForm
 from workroom.people.models import (
     DEPUTY_LEVELS,
@@ -116,7 +116,7 @@ def _deputy_values(form: DeputyForm) -> dict[str, Any]:
 def deputy_new() -> Any:
     require("deputy.manage")
     form = _deputy_form(DeputyForm())
-    if (deputy := save(form, lambda: manage.create_deputy(**_deputy_values(form)))) is not None:
+    if (deputy := save(form, lambda: directory.create_deputy(**_deputy_values(form)))) is not None:
         flash(_("Deputy %(name)s created.", name=deputy.name))
         return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
     return render_form("people/deputy_form.html", form, deputy=None)
@@ -155,7 +155,7 @@ def deputy_edit(deputy_id: int) -> Any:
     )
 
     def change() -> Deputy:
-        manage.update_deputy(deputy, active=form.active.data, **_deputy_values(form))
+        directory.update_deputy(deputy, active=form.active.data, **_deputy_values(form))
         return deputy
 
     if save(form, change) is not None:
@@ -171,7 +171,7 @@ def unavailability_add(deputy_id: int) -> Any:
     form = UnavailabilityForm()
     added = save(
         form,
-        lambda: manage.add_unavailability(
+        lambda: directory.add_unavailability(
             deputy,
             starts_on=form.starts_on.data,
             ends_on=form.ends_on.data,
@@ -191,7 +191,7 @@ def unavailability_delete(deputy_id: int, period_id: int) -> Any:
     period = db.session.get(Unavailability, period_id)
     if period is None or period.deputy_id != deputy.id:
         abort(404)
-    manage.remove_unavailability(period)
+    directory.remove_unavailability(period)
     db.session.commit()
     flash(_("Unavailable period removed."))
     return redirect(url_for("people.deputy_detail", deputy_id=deputy.id))
@@ -215,7 +215,7 @@ def groups() -> Any:
 def group_new() -> Any:
     require("group.manage")
     form = GroupForm()
-    group = save(form, lambda: manage.create_group(code=form.code.data, name=form.name.data))
+    group = save(form, lambda: directory.create_group(code=form.code.data, name=form.name.data))
     if group is not None:
         flash(_("Professional group %(name)s created.", name=group.name))
         return redirect(url_for("people.groups"))
@@ -230,7 +230,7 @@ def group_edit(group_id: int) -> Any:
     del form.code
 
     def change() -> ProfessionalGroup:
-        manage.update_group(group, name=form.name.data, active=form.active.data)
+        directory.update_group(group, name=form.name.data, active=form.active.data)
         return group
 
     if save(form, change) is not None:
@@ -294,7 +294,7 @@ def _agency_values(form: AgencyForm) -> dict[str, Any]:
 def agency_new() -> Any:
     require("agency.manage")
     form = _agency_form(AgencyForm(area_id=0, supervisor_id=0))
-    agency = save(form, lambda: manage.create_agency(code=form.code.data, **_agency_values(form)))
+    agency = save(form, lambda: directory.create_agency(code=form.code.data, **_agency_values(form)))
     if agency is not None:
         flash(_("Agency %(name)s created.", name=agency.name))
         return redirect(url_for("people.agency_detail", agency_id=agency.id))
@@ -328,7 +328,7 @@ def agency_edit(agency_id: int) -> Any:
     del form.code
 
     def change() -> Agency:
-        manage.update_agency(agency, active=form.active.data, **_agency_values(form))
+        directory.update_agency(agency, active=form.active.data, **_agency_values(form))
         return agency
 
     if save(form, change) is not None:

@@ -31,7 +31,7 @@ from workroom.forms import Form
 from workroom.i18n import normalize_locale
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
-from workroom.schedule import feeds, manage
+from workroom.schedule import deputy_days, feeds
 from workroom.schedule.models import Assignment
 from workroom.schedule.reminders import reply_window_open
 from workroom.schedule.tokens import load_assignment_token, public_url
@@ -159,7 +159,7 @@ def respond(token: str) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            changed = manage.respond(assignment, action, utcnow())
+            changed = deputy_days.respond(assignment, action, utcnow())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -23,7 +23,7 @@ from workroom.errors import DomainError
 from workroom.forms import render_form, save
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
-from workroom.schedule import manage
+from workroom.schedule import changes, deputy_days, periods, reception_rules
 from workroom.schedule.feeds import time_window
 from workroom.schedule.forms import (
     AddDeputyForm,
@@ -164,14 +164,16 @@ def overview(workroom_id: int) -> Any:
     ).all()
     days = [
         d
-        for d in manage.days_between(workroom, today, today + relativedelta(months=OVERVIEW_MONTHS))
+        for d in periods.days_between(
+            workroom, today, today + relativedelta(months=OVERVIEW_MONTHS)
+        )
         if d.ends_at > now
     ]
     drafts = [d for d in days if d.status == "draft"]
     can_manage = allowed(MANAGE) and db.session.scalar(
         scoped(sa.select(Workroom.id).where(Workroom.id == workroom.id), Workroom, MANAGE)
     )
-    pending = manage.pending_swaps(workroom, now) if can_manage else []
+    pending = deputy_days.pending_swaps(workroom, now) if can_manage else []
     return render_template(
         "schedule/overview.html",
         workroom=workroom,
@@ -228,7 +230,9 @@ def rule_new(workroom_id: int) -> Any:
     if request.method == "GET":
         form.kind.data = "weekly"
         form.valid_from.data = local_date(utcnow())
-    if (rule := save(form, lambda: manage.create_rule(workroom, **_rule_values(form)))) is not None:
+    if (
+        rule := save(form, lambda: reception_rules.create_rule(workroom, **_rule_values(form)))
+    ) is not None:
         flash(_("Rule saved: %(rule)s.", rule=rule.describe(_locale())))
         return redirect(url_for("schedule.overview", workroom_id=workroom.id))
     return _render_rule_form(form, workroom, None)
@@ -254,7 +258,7 @@ def rule_edit(reception_rule_id: int) -> Any:
         form = RuleForm()
 
     def change() -> ReceptionRule:
-        manage.update_rule(rule, active=form.active.data, **_rule_values(form))
+        reception_rules.update_rule(rule, active=form.active.data, **_rule_values(form))
         return rule
 
     if save(form, change) is not None:
@@ -284,8 +288,8 @@ def _generate(workroom: Workroom | None) -> Any:
         form.length.data = 1
     if form.validate_on_submit():
         try:
-            start, end = manage.period(form.start_month.data, form.length.data)
-            result = manage.generate_period(
+            start, end = periods.period(form.start_month.data, form.length.data)
+            result = periods.generate_period(
                 workroom, start, end, now, acknowledged_years=_acknowledged(form)
             )
             db.session.commit()
@@ -314,8 +318,10 @@ def _generate(workroom: Workroom | None) -> Any:
             else:
                 form.add_error(error)
     missing: list[int] = []
-    if form.start_month.data and form.length.data in manage.PERIOD_LENGTHS:
-        missing = manage.unconfirmed_years(*manage.period(form.start_month.data, form.length.data))
+    if form.start_month.data and form.length.data in periods.PERIOD_LENGTHS:
+        missing = periods.unconfirmed_years(
+            *periods.period(form.start_month.data, form.length.data)
+        )
     shown = ",".join(str(y) for y in missing)
     if form.acknowledged_years.data != shown:
         # The period now touches other years: the person must look at those again.
@@ -348,8 +354,8 @@ def _preview(workroom: Workroom | None) -> Any:
     if "start" in request.args or "end" in request.args:
         start, end = _period_args(request.args)
     else:
-        start, end = manage.period(local_date(now) + relativedelta(months=1), 1)
-    days = manage.days_between(workroom, start, end)
+        start, end = periods.period(local_date(now) + relativedelta(months=1), 1)
+    days = periods.days_between(workroom, start, end)
     drafts = [d for d in days if d.status == "draft" and d.starts_at > now]
     published = [d for d in days if d.status == "published"]
     rooms: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -357,7 +363,7 @@ def _preview(workroom: Workroom | None) -> Any:
         entry = rooms.setdefault(day.workroom_id, {"workroom": day.workroom, "days": []})
         entry["days"].append(day)
     for entry in rooms.values():
-        entry["fairness"] = manage.fairness(entry["workroom"], start, end)
+        entry["fairness"] = periods.fairness(entry["workroom"], start, end)
     return render_template(
         "schedule/preview.html",
         workroom=workroom,
@@ -386,7 +392,7 @@ def preview_all() -> Any:
 
 def _publish(workroom: Workroom | None) -> Any:
     start, end = _period_args(request.form)
-    published = manage.publish_days(workroom, start, end, utcnow(), current_user)
+    published = periods.publish_days(workroom, start, end, utcnow(), current_user)
     db.session.commit()
     flash(_("%(n)s reception days published; the deputies on duty are told.", n=len(published)))
     if workroom is None:
@@ -410,7 +416,7 @@ def publish_all() -> Any:
 # One day
 
 
-def _option_label(option: manage.Option) -> str:
+def _option_label(option: changes.Option) -> str:
     name = option.deputy.name
     if option.reason == "unavailable":
         return _("%(name)s (unavailable)", name=name)
@@ -421,11 +427,11 @@ def _option_label(option: manage.Option) -> str:
     return _("%(name)s (%(n)s days in 12 months)", name=name, n=option.served_12m)
 
 
-def _deputy_choices(options: list[manage.Option]) -> list[tuple[int, str]]:
+def _deputy_choices(options: list[changes.Option]) -> list[tuple[int, str]]:
     return [(0, _("Choose a deputy")), *((o.deputy.id, _option_label(o)) for o in options)]
 
 
-def _day_forms(day: ReceptionDay, options: list[manage.Option], **given: Any) -> dict[str, Any]:
+def _day_forms(day: ReceptionDay, options: list[changes.Option], **given: Any) -> dict[str, Any]:
     choices = _deputy_choices(options)
     replace_forms = {}
     for assignment in day.assignments:
@@ -455,7 +461,7 @@ def _render_day(
     changeable = can_manage and day.status != "cancelled" and day.starts_at > now
     context: dict[str, Any] = {}
     if changeable:
-        options = manage.deputy_options(day)
+        options = changes.deputy_options(day)
         context = _day_forms(day, options, **given)
     swaps = db.session.scalars(
         sa.select(SwapRequest)
@@ -488,7 +494,7 @@ def _assignment_on(day: ReceptionDay, assignment_id: int) -> Assignment:
     return assignment
 
 
-def _after_change(day: ReceptionDay, change: manage.Change, message: str) -> Any:
+def _after_change(day: ReceptionDay, change: changes.Change, message: str) -> Any:
     db.session.commit()
     flash(message)
     for warning in change.warnings:
@@ -509,12 +515,12 @@ def replace(day_id: int, assignment_id: int) -> Any:
     day = _day(day_id, MANAGE)
     assignment = _assignment_on(day, assignment_id)
     form = ReplaceForm(prefix=f"a{assignment.id}")
-    form.deputy_id.choices = _deputy_choices(manage.deputy_options(day))
+    form.deputy_id.choices = _deputy_choices(changes.deputy_options(day))
     if form.validate_on_submit():
         old = assignment.deputy
         new = db.session.get(Deputy, form.deputy_id.data)
         try:
-            change = manage.replace_deputy(day, old, new, utcnow())
+            change = changes.replace_deputy(day, old, new, utcnow())
             return _after_change(
                 day, change, _("%(old)s replaced by %(new)s.", old=old.name, new=new.name)
             )
@@ -532,7 +538,7 @@ def remove(day_id: int, assignment_id: int) -> Any:
     assignment = _assignment_on(day, assignment_id)
     deputy = assignment.deputy
     try:
-        change = manage.remove_deputy(day, deputy, utcnow())
+        change = changes.remove_deputy(day, deputy, utcnow())
     except DomainError as error:
         db.session.rollback()
         return _render_day(day, error.status, errors=[error.message])
@@ -544,11 +550,11 @@ def remove(day_id: int, assignment_id: int) -> Any:
 def add(day_id: int) -> Any:
     day = _day(day_id, MANAGE)
     form = AddDeputyForm(prefix="add")
-    form.deputy_id.choices = _deputy_choices(manage.deputy_options(day))
+    form.deputy_id.choices = _deputy_choices(changes.deputy_options(day))
     if form.validate_on_submit():
         deputy = db.session.get(Deputy, form.deputy_id.data)
         try:
-            change = manage.add_deputy(day, deputy, utcnow())
+            change = changes.add_deputy(day, deputy, utcnow())
             return _after_change(day, change, _("%(name)s added.", name=deputy.name))
         except DomainError as error:
             db.session.rollback()
@@ -564,7 +570,7 @@ def cancel(day_id: int) -> Any:
     form = CancelDayForm(prefix="cancel")
     if form.validate_on_submit():
         try:
-            change = manage.cancel_day(day, form.reason.data, utcnow())
+            change = changes.cancel_day(day, form.reason.data, utcnow())
             return _after_change(day, change, _("The reception day is cancelled."))
         except DomainError as error:
             db.session.rollback()
@@ -579,8 +585,8 @@ def cancel(day_id: int) -> Any:
 def _render_swaps(workroom: Workroom, status: int = 200, **given: Any) -> Any:
     now = utcnow()
     rows = []
-    for swap in manage.pending_swaps(workroom, now):
-        options = manage.propose_substitutes(swap.reception_day)
+    for swap in deputy_days.pending_swaps(workroom, now):
+        options = changes.propose_substitutes(swap.reception_day)
         approve = given.get("approve", {}).get(swap.id) or ApproveSwapForm(
             formdata=None,
             prefix=f"s{swap.id}",
@@ -622,11 +628,11 @@ def _swap(swap_id: int) -> SwapRequest:
 def swap_approve(swap_id: int) -> Any:
     swap = _swap(swap_id)
     form = ApproveSwapForm(prefix=f"s{swap.id}")
-    form.deputy_id.choices = _deputy_choices(manage.propose_substitutes(swap.reception_day))
+    form.deputy_id.choices = _deputy_choices(changes.propose_substitutes(swap.reception_day))
     if form.validate_on_submit():
         substitute = db.session.get(Deputy, form.deputy_id.data)
         try:
-            change = manage.approve_swap(swap, substitute, utcnow(), current_user)
+            change = deputy_days.approve_swap(swap, substitute, utcnow(), current_user)
             db.session.commit()
             flash(
                 _(
@@ -652,7 +658,7 @@ def swap_refuse(swap_id: int) -> Any:
     form = RefuseSwapForm(prefix=f"r{swap.id}")
     if form.validate_on_submit():
         try:
-            manage.refuse_swap(swap, form.note.data, utcnow(), current_user)
+            deputy_days.refuse_swap(swap, form.note.data, utcnow(), current_user)
             db.session.commit()
             flash(_("Swap request refused; %(name)s is told.", name=swap.deputy.name))
             return redirect(url_for("schedule.swaps", workroom_id=swap.workroom_id))
@@ -690,10 +696,10 @@ def _render_my_days(status: int = 200, errors: list[Any] | None = None, **given:
     deputy_id = _own_deputy_id()
     now = utcnow()
     rows = []
-    for assignment in manage.my_days(deputy_id, now):
+    for assignment in deputy_days.my_days(deputy_id, now):
         day = assignment.reception_day
         open_ = day.status == "published" and day.starts_at > now
-        pending = manage.pending_swap(assignment) if open_ else None
+        pending = deputy_days.pending_swap(assignment) if open_ else None
         form = None
         if open_ and assignment.status != "declined" and pending is None:
             form = given.get("swap", {}).get(assignment.id) or SwapRequestForm(
@@ -726,7 +732,7 @@ def my_days() -> Any:
 def _respond(assignment_id: int, action: str) -> Any:
     assignment = _own_assignment(assignment_id)
     try:
-        changed = manage.respond(assignment, action, utcnow())
+        changed = deputy_days.respond(assignment, action, utcnow())
     except DomainError as error:
         db.session.rollback()
         return _render_my_days(error.status, errors=[error.message])
@@ -759,7 +765,7 @@ def my_day_swap(assignment_id: int) -> Any:
     form = SwapRequestForm(prefix=f"s{assignment.id}")
     if form.validate_on_submit():
         try:
-            manage.request_swap(assignment, form.reason.data, utcnow(), current_user)
+            deputy_days.request_swap(assignment, form.reason.data, utcnow(), current_user)
             db.session.commit()
             flash(_("Swap request sent to the liaison."))
             return redirect(url_for("schedule.my_days"))

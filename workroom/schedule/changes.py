@@ -1,0 +1,536 @@
+"""Every change to a reception day after it is drafted: replace, add or remove a deputy,
+cancel the day; and who may hold a day.
+
+Each change to a published day raises its ``sequence`` and notifies, through the
+outbox, exactly the deputies it affects, under keys that carry the sequence
+(``removed:<day>:<deputy>:<sequence>:<channel>``), so a repeat queues nothing twice.
+Changes to a draft notify nobody: drafts are announced when published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workroom.audit.log import record
+from workroom.clock import as_utc_naive
+from workroom.db import db
+from workroom.errors import Conflict, DomainError
+from workroom.outbox.queue import queue_email, queue_sms
+from workroom.people.models import Deputy, Unavailability, deputy_workroom
+from workroom.privacy import normalize_mobile
+from workroom.schedule.feeds import on_duty, time_window
+from workroom.schedule.generate import _load_people
+from workroom.schedule.models import Assignment, ReceptionDay, SwapRequest
+from workroom.schedule.reminders import queue_deputy_reminder, workroom_liaisons
+from workroom.schedule.roster import Explanation, Slot, assign_deputies
+from workroom.schedule.tokens import public_url
+
+MAX_REASON = 200
+# SMS template ids of the changes announced here; SMS_TEMPLATES maps them to the
+# gateway's own ids.
+SMS_REMOVED = "RECEPTION_REMOVED"
+SMS_CANCELLED = "RECEPTION_CANCELLED"
+SMS_SWAP_REFUSED = "RECEPTION_SWAP_REFUSED"
+
+
+@dataclass
+class Change:
+    """What a change did: the deputies told about it and warnings for the person acting."""
+
+    notified: list[Deputy] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# Notifications of changes
+
+
+def default_locale() -> str:
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+
+
+def sms_template(name: str) -> str:
+    """The gateway's template id for one of ours (setting SMS_TEMPLATES, default the same)."""
+    return (current_app.config.get("SMS_TEMPLATES") or {}).get(name, name)
+
+
+def _mobile(phone: str) -> str | None:
+    if not phone:
+        return None
+    try:
+        return normalize_mobile(phone)
+    except DomainError:
+        return None
+
+
+def tell_deputy(
+    deputy: Deputy,
+    key: str,
+    subject: str,
+    lines: list[str],
+    template: str,
+    params: dict[str, str],
+    now: dt.datetime,
+) -> bool:
+    """Email and SMS a deputy, on the channels it has; True when anything was queued."""
+    queued = False
+    if deputy.email and "@" in deputy.email:
+        body = "\n\n".join([_("Dear %(name)s,", name=deputy.name), *lines])
+        queue_email(f"{key}:email", deputy.email, subject, body + "\n", now)
+        queued = True
+    mobile = _mobile(deputy.phone)
+    if mobile:
+        queue_sms(f"{key}:sms", mobile, sms_template(template), params, now)
+        queued = True
+    return queued
+
+
+def day_words(day: ReceptionDay) -> dict[str, str]:
+    return {
+        "date": format_date(day.day, "full"),
+        "time": time_window(day),
+        "workroom": day.workroom.name,
+    }
+
+
+def sms_params(day: ReceptionDay, **extra: str) -> dict[str, str]:
+    return {
+        "date": format_date(day.day, "long"),
+        "time": time_window(day),
+        "workroom": day.workroom.name,
+        **extra,
+    }
+
+
+def _announce_removed(day: ReceptionDay, deputy: Deputy, now: dt.datetime) -> bool:
+    with force_locale(default_locale()):
+        words = day_words(day)
+        return tell_deputy(
+            deputy,
+            f"removed:{day.id}:{deputy.id}:{day.sequence}",
+            _("You are no longer on duty on %(date)s at %(workroom)s", **words),
+            [
+                _(
+                    "You have been taken off the reception day at %(workroom)s on %(date)s, "
+                    "%(time)s. Nothing more is needed from you.",
+                    **words,
+                ),
+                _("Your reception days: %(url)s", url=public_url("schedule.my_days")),
+            ],
+            SMS_REMOVED,
+            sms_params(day),
+            now,
+        )
+
+
+def _announce_added(assignment: Assignment, now: dt.datetime) -> bool:
+    # A deputy added after publication gets the same notice as at publication.
+    return queue_deputy_reminder(assignment, "published", now) > 0
+
+
+def _announce_cancelled(day: ReceptionDay, deputy: Deputy, now: dt.datetime) -> bool:
+    with force_locale(default_locale()):
+        words = day_words(day)
+        return tell_deputy(
+            deputy,
+            f"cancelled:{day.id}:{deputy.id}:{day.sequence}",
+            _("Cancelled: reception day on %(date)s at %(workroom)s", **words),
+            [
+                _(
+                    "The reception day at %(workroom)s on %(date)s, %(time)s is cancelled.",
+                    **words,
+                ),
+                _("Reason: %(reason)s", reason=day.cancel_reason),
+            ],
+            SMS_CANCELLED,
+            sms_params(day, reason=day.cancel_reason),
+            now,
+        )
+
+
+def alert_liaisons(
+    day: ReceptionDay, key: str, subject: str, lines: list[str], now: dt.datetime
+) -> int:
+    count = 0
+    for user in workroom_liaisons(day.workroom_id):
+        if user.email and "@" in user.email:
+            body = "\n\n".join([_("Hello %(name)s,", name=str(user)), *lines])
+            queue_email(f"{key}:liaison-{user.id}", user.email, subject, body + "\n", now)
+            count += 1
+    return count
+
+
+# Who may hold a day
+
+
+def _when(day: ReceptionDay) -> str:
+    return f"{format_date(day.day, 'medium')} {time_window(day)}"
+
+
+def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
+    """Refuse a deputy who may not hold ``day``; return warnings (over the monthly cap).
+
+    Raises DomainError on field "deputy_id" when the deputy is inactive, not attached to
+    the workroom, already on duty that day, unavailable that day, or already holding a
+    reception day at an overlapping time anywhere.
+    """
+    name = deputy.name
+    if not deputy.active:
+        raise DomainError(_l("%(name)s is no longer active.", name=name), "deputy_id")
+    attached = db.session.scalar(
+        sa.select(deputy_workroom.c.deputy_id).where(
+            deputy_workroom.c.deputy_id == deputy.id,
+            deputy_workroom.c.workroom_id == day.workroom_id,
+        )
+    )
+    if attached is None:
+        raise DomainError(_l("%(name)s is not attached to this workroom.", name=name), "deputy_id")
+    if any(a.deputy_id == deputy.id and a.status != "declined" for a in day.assignments):
+        raise DomainError(_l("%(name)s is already on duty that day.", name=name), "deputy_id")
+    away = db.session.scalar(
+        sa.select(Unavailability)
+        .where(
+            Unavailability.deputy_id == deputy.id,
+            Unavailability.starts_on <= day.day,
+            Unavailability.ends_on >= day.day,
+        )
+        .order_by(Unavailability.starts_on)
+    )
+    if away is not None:
+        raise DomainError(
+            _l(
+                "%(name)s is unavailable from %(first)s to %(last)s (%(reason)s).",
+                name=name,
+                first=format_date(away.starts_on, "medium"),
+                last=format_date(away.ends_on, "medium"),
+                reason=away.reason or "—",
+            ),
+            "deputy_id",
+        )
+    clash = db.session.scalar(
+        sa.select(ReceptionDay)
+        .join(Assignment, Assignment.reception_day_id == ReceptionDay.id)
+        .where(
+            Assignment.deputy_id == deputy.id,
+            Assignment.status != "declined",
+            ReceptionDay.status != "cancelled",
+            ReceptionDay.id != day.id,
+            ReceptionDay.starts_at < day.ends_at,
+            ReceptionDay.ends_at > day.starts_at,
+        )
+        .order_by(ReceptionDay.starts_at)
+    )
+    if clash is not None:
+        raise DomainError(
+            _l(
+                "%(name)s already holds a reception day at %(workroom)s at that time (%(when)s).",
+                name=name,
+                workroom=clash.workroom.name,
+                when=_when(clash),
+            ),
+            "deputy_id",
+        )
+    warnings: list[str] = []
+    if deputy.monthly_cap is not None:
+        first = day.day.replace(day=1)
+        last = first + relativedelta(months=1) - dt.timedelta(days=1)
+        held = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Assignment)
+            .join(ReceptionDay, ReceptionDay.id == Assignment.reception_day_id)
+            .where(
+                Assignment.deputy_id == deputy.id,
+                Assignment.status != "declined",
+                ReceptionDay.status != "cancelled",
+                ReceptionDay.id != day.id,
+                ReceptionDay.day.between(first, last),
+            )
+        )
+        if held >= deputy.monthly_cap:
+            warnings.append(
+                _(
+                    "%(name)s now holds %(count)s reception days in %(month)s, over the "
+                    "monthly cap of %(cap)s.",
+                    name=name,
+                    count=held + 1,
+                    month=format_date(first, "yyyy-MM"),
+                    cap=deputy.monthly_cap,
+                )
+            )
+    return warnings
+
+
+@dataclass(frozen=True)
+class Option:
+    """A deputy who might take a place on a day: ``reason`` is None when free, else
+    "unavailable", "at_cap" or "busy_elsewhere" (the roster's words)."""
+
+    deputy: Deputy
+    served_12m: int
+    last_served: dt.date | None
+    reason: str | None
+
+
+def deputy_options(day: ReceptionDay) -> list[Option]:
+    """Every active deputy attached to the day's workroom and not on it: the free ones
+    first, ranked as the roster ranks them (fewest served in the trailing 12 months, then
+    longest since last served, then the stable tie-break), then the others by name with
+    the reason they cannot be picked."""
+    candidates, commitments = _load_people([day.workroom_id], day.day, day.day, {day})
+    taken = {a.deputy_id for a in day.assignments}
+    pool = [c for c in candidates if c.deputy_id not in taken]
+    if not pool:
+        return []
+    slot = Slot(day.id, day.workroom_id, day.day, day.starts_at, day.ends_at, len(pool))
+    ranked = assign_deputies([slot], pool, commitments).assignments[day.id]
+    deputies = {
+        d.id: d
+        for d in db.session.scalars(
+            sa.select(Deputy).where(Deputy.id.in_([c.deputy_id for c in pool]))
+        )
+    }
+    month_load: dict[int, int] = defaultdict(int)
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for held in commitments:
+        if (held.day.year, held.day.month) == (day.day.year, day.day.month):
+            month_load[held.deputy_id] += 1
+        if held.day == day.day:
+            busy[held.deputy_id].append((held.start, held.end))
+    by_id = {c.deputy_id: c for c in pool}
+    options = [Option(deputies[i], by_id[i].served_12m, by_id[i].last_served, None) for i in ranked]
+    free = set(ranked)
+    others = []
+    for candidate in pool:
+        if candidate.deputy_id in free:
+            continue
+        if any(a <= day.day <= b for a, b in candidate.unavailable):
+            reason = "unavailable"
+        elif candidate.monthly_cap is not None and (
+            month_load[candidate.deputy_id] >= candidate.monthly_cap
+        ):
+            reason = "at_cap"
+        else:
+            reason = "busy_elsewhere"
+        others.append(
+            Option(
+                deputies[candidate.deputy_id],
+                candidate.served_12m,
+                candidate.last_served,
+                reason,
+            )
+        )
+    others.sort(key=lambda o: (o.deputy.name, o.deputy.id))
+    return options + others
+
+
+def propose_substitutes(day: ReceptionDay) -> list[Option]:
+    """The free deputies for a place on ``day``, best first (see :func:`deputy_options`)."""
+    return [o for o in deputy_options(day) if o.reason is None]
+
+
+# Changes to a day
+
+
+def check_changeable(day: ReceptionDay, now: dt.datetime) -> None:
+    if day.status == "cancelled":
+        raise Conflict(_l("This reception day is cancelled."))
+    if day.starts_at <= now:
+        raise Conflict(_l("This reception day has already begun."))
+
+
+def refresh_unfilled(day: ReceptionDay) -> None:
+    """Keep the "places empty" explanation true after a change by hand."""
+    held = len(on_duty(day))
+    if held >= day.deputies_needed:
+        day.unfilled = None
+        return
+    attached = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(deputy_workroom)
+        .join(Deputy, Deputy.id == deputy_workroom.c.deputy_id)
+        .where(deputy_workroom.c.workroom_id == day.workroom_id, Deputy.active.is_(True))
+    )
+    day.unfilled = Explanation(
+        needed=day.deputies_needed, assigned=held, attached=attached
+    ).to_dict()
+
+
+def _assignment_of(day: ReceptionDay, deputy: Deputy) -> Assignment:
+    for assignment in day.assignments:
+        if assignment.deputy_id == deputy.id:
+            return assignment
+    raise DomainError(_l("%(name)s is not on duty that day.", name=deputy.name), "assignment_id")
+
+
+def withdraw_swaps(day: ReceptionDay, now: dt.datetime, deputy: Deputy | None = None) -> None:
+    stmt = sa.select(SwapRequest).where(
+        SwapRequest.reception_day_id == day.id, SwapRequest.status == "pending"
+    )
+    if deputy is not None:
+        stmt = stmt.where(SwapRequest.deputy_id == deputy.id)
+    for swap in db.session.scalars(stmt):
+        swap.status = "withdrawn"
+        swap.decided_at = now
+
+
+def _take_off(day: ReceptionDay, assignment: Assignment) -> Deputy:
+    deputy = assignment.deputy
+    day.assignments.remove(assignment)
+    db.session.flush()
+    return deputy
+
+
+def _put_on(day: ReceptionDay, deputy: Deputy) -> Assignment:
+    existing = next((a for a in day.assignments if a.deputy_id == deputy.id), None)
+    if existing is not None:
+        # A deputy who declined and is asked back starts again from "assigned".
+        existing.status = "assigned"
+        existing.confirmed_at = None
+        return existing
+    assignment = Assignment(deputy=deputy, status="assigned")
+    day.assignments.append(assignment)
+    db.session.flush()
+    return assignment
+
+
+def replace_deputy(
+    day: ReceptionDay,
+    old: Deputy,
+    new: Deputy,
+    now: dt.datetime,
+    actor: Any = None,
+) -> Change:
+    """Put ``new`` on the day in place of ``old``.
+
+    On a published day the sequence rises and exactly the two deputies hear of it
+    (``removed:…`` to the old, the publication notice to the new). Raises Conflict for
+    a cancelled day or one that has begun, DomainError when ``old`` is not on the day
+    or ``new`` may not hold it (see :func:`_check_can_hold`). The caller commits.
+    """
+    now = as_utc_naive(now)
+    check_changeable(day, now)
+    assignment = _assignment_of(day, old)
+    warnings = _check_can_hold(day, new)
+    published = day.status == "published"
+    if published:
+        day.sequence += 1
+    _take_off(day, assignment)
+    added = _put_on(day, new)
+    withdraw_swaps(day, now, old)
+    refresh_unfilled(day)
+    record(
+        "reception_day.replace",
+        day,
+        summary=f"{day.workroom.name} {day.day}: {old.name} replaced by {new.name}",
+        actor=actor,
+        at=now,
+    )
+    change = Change(warnings=warnings)
+    if published:
+        if _announce_removed(day, old, now):
+            change.notified.append(old)
+        if _announce_added(added, now):
+            change.notified.append(new)
+    return change
+
+
+def add_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any = None) -> Change:
+    """Put one more deputy on the day (the needed number stays as it is).
+
+    On a published day the sequence rises and only the added deputy hears of it.
+    Raises Conflict for a cancelled or begun day, DomainError when the deputy may not
+    hold it. The caller commits.
+    """
+    now = as_utc_naive(now)
+    check_changeable(day, now)
+    warnings = _check_can_hold(day, deputy)
+    published = day.status == "published"
+    if published:
+        day.sequence += 1
+    added = _put_on(day, deputy)
+    refresh_unfilled(day)
+    record(
+        "reception_day.add_deputy",
+        day,
+        summary=f"{day.workroom.name} {day.day}: {deputy.name} added",
+        actor=actor,
+        at=now,
+    )
+    change = Change(warnings=warnings)
+    if published and _announce_added(added, now):
+        change.notified.append(deputy)
+    return change
+
+
+def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any = None) -> Change:
+    """Take a deputy off the day; the place is left empty (and explained).
+
+    On a published day the sequence rises and only the removed deputy hears of it;
+    its pending swap request for the day is withdrawn. Raises Conflict for a cancelled
+    or begun day, DomainError when the deputy is not on it. The caller commits.
+    """
+    now = as_utc_naive(now)
+    check_changeable(day, now)
+    assignment = _assignment_of(day, deputy)
+    published = day.status == "published"
+    if published:
+        day.sequence += 1
+    _take_off(day, assignment)
+    withdraw_swaps(day, now, deputy)
+    refresh_unfilled(day)
+    record(
+        "reception_day.remove_deputy",
+        day,
+        summary=f"{day.workroom.name} {day.day}: {deputy.name} removed",
+        actor=actor,
+        at=now,
+    )
+    change = Change()
+    if published and _announce_removed(day, deputy, now):
+        change.notified.append(deputy)
+    return change
+
+
+def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = None) -> Change:
+    """Cancel a reception day, keeping the reason; nothing drafts it again.
+
+    On a published day the sequence rises and every deputy on duty hears of it, with
+    the reason; pending swap requests are withdrawn. Raises DomainError on field
+    "reason" when it is empty or too long, Conflict for a cancelled or begun day. The
+    caller commits.
+    """
+    now = as_utc_naive(now)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Say why the day is cancelled."), "reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(_l("Use at most %(n)s characters.", n=MAX_REASON), "reason")
+    check_changeable(day, now)
+    published = day.status == "published"
+    day.status = "cancelled"
+    day.cancel_reason = reason
+    if published:
+        day.sequence += 1
+    withdraw_swaps(day, now)
+    record(
+        "reception_day.cancel",
+        day,
+        summary=f"{day.workroom.name} {day.day}: cancelled ({reason})",
+        actor=actor,
+        at=now,
+    )
+    change = Change()
+    if published:
+        for assignment in on_duty(day):
+            if _announce_cancelled(day, assignment.deputy, now):
+                change.notified.append(assignment.deputy)
+    return change
