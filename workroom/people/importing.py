@@ -1,25 +1,21 @@
 """Import the deputies roster from an .xlsx or .csv file: read, check, then apply.
 
-A file is read into rows of text (formulas are never evaluated: they stay text), every
-row is checked against the database, and the rows are applied all together or not at
-all. Between the upload and the confirmation the rows wait in a file in the instance
-folder that belongs to the uploader and expires.
+A file is read into rows of text by ``workroom.spreadsheet`` (formulas are never
+evaluated: they stay text), every row is checked against the database, and the rows
+are applied all together or not at all. Between the upload and the confirmation the
+rows wait in a file in the instance folder that belongs to the uploader and expires.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import os
 import re
 import secrets
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
+from workroom import spreadsheet
 from workroom.audit.log import record
 from workroom.db import db
 from workroom.errors import DomainError, NotFound
@@ -120,9 +117,6 @@ LEVEL_CHOICES = "全国、省、市、县（区）、乡镇（街道）"
 
 _LIST_SEPARATORS = re.compile(r"[、,;，；\n]+")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-_OLD_EXCEL = b"\xd0\xcf\x11\xe0"
-# An .xlsx expanding beyond this multiple of the size limit is refused (a zip bomb).
-_XLSX_EXPANSION = 40
 _TITLE_ROWS = 5
 # Spaces that align a two-character name with three-character ones (王  芳).
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[\s\u3000]+(?=[\u4e00-\u9fff])")
@@ -202,22 +196,6 @@ class Roster:
     rows: list[SheetRow]
 
 
-def size_label(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{round(size / 1024 / 1024, 1):g} MB"
-    return f"{round(size / 1024, 1):g} KB"
-
-
-def _too_large(max_bytes: int) -> DomainError:
-    return DomainError(
-        _l(
-            "The file is larger than %(size)s. Split it into smaller files.",
-            size=size_label(max_bytes),
-        ),
-        "file",
-    )
-
-
 def read_roster(
     data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = DEFAULT_MAX_ROWS
 ) -> Roster:
@@ -225,132 +203,23 @@ def read_roster(
 
     The header row is the first row naming a name column (a title above it is left
     aside); empty rows are skipped; cells keep their text, formulas included. Raises
-    DomainError (field ``file``) when the file is empty, too large, not a workbook or
-    CSV, has unknown or repeated headers, no name column, no rows, or too many rows.
+    DomainError (field ``file``) when the file cannot be read (see
+    ``spreadsheet.read_rows``), has unknown or repeated headers, no name column, no
+    rows, or more than ``max_rows`` rows of deputies.
     """
-    if len(data) > max_bytes:
-        raise _too_large(max_bytes)
-    if not data.strip():
-        raise DomainError(_l("The file is empty."), "file")
-    if data.startswith(b"PK"):
-        records = _xlsx_records(data, max_bytes)
-    elif data.startswith(_OLD_EXCEL):
-        raise DomainError(
-            _l("This is an old Excel file (.xls). Save it as .xlsx or as CSV, then upload it."),
-            "file",
-        )
-    else:
-        records = _csv_records(decode_text(data))
-    return _table(records, max_rows)
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as text: formulas verbatim, whole numbers without ".0", dates as ISO."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if value.time() else value.date().isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    # Array and data-table formulas carry their text in ``text``.
-    text = getattr(value, "text", None)
-    return str(text if isinstance(text, str) else value)
-
-
-def _xlsx_records(data: bytes, max_bytes: int) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    unreadable = DomainError(_l("This file cannot be read as an Excel workbook (.xlsx)."), "file")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise unreadable from None
-    if expanded > max_bytes * _XLSX_EXPANSION:
-        raise _too_large(max_bytes)
-    try:
-        # data_only=False: a formula comes back as its text, never as a computed value.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds of error for a damaged workbook
-        raise unreadable from None
-    return _sheet_rows(workbook, unreadable)
-
-
-def _sheet_rows(workbook: Any, unreadable: DomainError) -> Iterator[list[str]]:
-    try:
-        for row in workbook.active.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
-    except Exception:
-        raise unreadable from None
-    finally:
-        workbook.close()
-
-
-def decode_text(data: bytes) -> str:
-    """Decode a text file: by its BOM (UTF-8, UTF-16), else UTF-8, else GB18030.
-
-    Chinese Excel saves CSV in GB18030 (a superset of GBK and GB2312). Raises
-    DomainError when neither encoding fits.
-    """
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data[len(bom) :].decode(encoding)
-            except UnicodeDecodeError:
-                break
-    else:
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise DomainError(
-        _l("The file's characters cannot be read. Save it as .xlsx or as CSV (UTF-8)."), "file"
-    )
-
-
-def _delimiter(text: str) -> str:
-    """Comma, tab or semicolon: whichever the first lines use most (the Chinese comma
-    never separates cells)."""
-    lines = [line for line in text.splitlines()[:20] if line.strip()][: _TITLE_ROWS + 1]
-    counts = {d: sum(line.count(d) for line in lines) for d in (",", "\t", ";")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _csv_records(text: str) -> Iterator[list[str]]:
-    text = text.replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        rows = list(reader)
-    except csv.Error:
-        raise DomainError(
-            _l('The file cannot be read as CSV: look for a stray quotation mark (").'),
-            "file",
-        ) from None
-    return iter(rows)
+    return _table(spreadsheet.read_rows(data, max_bytes=max_bytes), max_rows)
 
 
 def _is_header(cells: list[str]) -> bool:
     return any(_HEADER_KEYS.get(_key(cell)) == "name" for cell in cells)
 
 
-def _table(records: Iterable[list[str]], max_rows: int) -> Roster:
+def _table(lines: Iterable[spreadsheet.Row], max_rows: int) -> Roster:
     columns: list[str | None] | None = None
     above: list[list[str]] = []
     rows: list[SheetRow] = []
-    for line, record_cells in enumerate(records, start=1):
-        cells = [clean_text(c or "") for c in record_cells]
+    for line in lines:
+        cells = [clean_text(c) for c in line.cells]
         if not any(cells):
             continue
         if columns is None:
@@ -368,13 +237,10 @@ def _table(records: Iterable[list[str]], max_rows: int) -> Roster:
         if not any(values.values()):
             continue
         if len(rows) >= max_rows:
-            raise DomainError(
-                _l("The file has more than %(n)s rows. Split it into smaller files.", n=max_rows),
-                "file",
-            )
+            raise spreadsheet.too_many_rows(max_rows)
         if "name" in values:
             values["name"] = _CJK_GAP.sub("", values["name"])
-        rows.append(SheetRow(line=line, values=values))
+        rows.append(SheetRow(line=line.line, values=values))
     if columns is None and above:
         _columns(above[0])
     if columns is None or not rows:

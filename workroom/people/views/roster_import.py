@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_security import auth_required, current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
+from workroom import spreadsheet
 from workroom.auth.permissions import allowed, require
 from workroom.clock import utcnow
 from workroom.db import db
@@ -40,7 +41,7 @@ def _render_upload(form: RosterUploadForm, status: int = 200, gone: Any = None) 
         form=form,
         guide=importing.column_guide(),
         accept=ACCEPT,
-        max_size=importing.size_label(max_bytes),
+        max_size=spreadsheet.size_label(max_bytes),
         max_rows=max_rows,
         gone=gone,
     ), status
