@@ -53,7 +53,9 @@ def _parent(form: AreaForm) -> Area | None:
 def area_new() -> Any:
     require("area.manage")
     form = _area_form(AreaForm())
-    created = save(form, lambda: directory.create_area(form.name.data, form.level.data, _parent(form)))
+    created = save(
+        form, lambda: directory.create_area(form.name.data, form.level.data, _parent(form))
+    )
     if created is not None:
         flash(_("Area %(name)s created.", name=created.name))
         return redirect(url_for("places.areas"))

@@ -294,7 +294,9 @@ def _agency_values(form: AgencyForm) -> dict[str, Any]:
 def agency_new() -> Any:
     require("agency.manage")
     form = _agency_form(AgencyForm(area_id=0, supervisor_id=0))
-    agency = save(form, lambda: directory.create_agency(code=form.code.data, **_agency_values(form)))
+    agency = save(
+        form, lambda: directory.create_agency(code=form.code.data, **_agency_values(form))
+    )
     if agency is not None:
         flash(_("Agency %(name)s created.", name=agency.name))
         return redirect(url_for("people.agency_detail", agency_id=agency.id))
