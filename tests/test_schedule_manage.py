@@ -419,9 +419,9 @@ def test_swap_flow_proposes_free_substitutes_and_moves_the_place(db, room, deput
 
 
 def room_liaison_id(db, workroom):
-    from workroom.schedule.reminders import workroom_liaisons
+    from workroom import messenger
 
-    return workroom_liaisons(workroom.id)[0].id
+    return messenger.liaisons([workroom.id])[workroom.id][0].id
 
 
 def test_substitutes_are_ranked_fewest_served_first(db, room, deputies_of, make_deputy):

@@ -94,9 +94,13 @@ class DefaultConfig:
     IMPORT_MAX_ROWS = 5000
     IMPORT_PREVIEW_MINUTES = 30
 
-    # SMS template ids of the gateway, by our template id (RECEPTION_REMINDER, ...);
-    # a missing entry sends ours unchanged.
+    # The gateway's SMS template ids, by ours: {"RECEPTION_REMINDER": "SMS_123456", ...}.
+    # Our ids and their parameters are the table SMS_PARAMETERS in workroom/messenger.py;
+    # a missing entry sends ours unchanged. The preferred setting for every template.
     SMS_TEMPLATES: dict[str, str] = {}
+    # Older name for SMS_TEMPLATES["SUGGESTION_REPLIED"], read only when that entry is
+    # missing; prefer SMS_TEMPLATES.
+    SMS_TEMPLATE_SUGGESTION_REPLIED: str | None = None
 
     # Reception reminders: N days before, the evening before (local hour), and the
     # liaison's alert about unconfirmed deputies; confirm/decline links stay valid this long.
@@ -135,7 +139,6 @@ class DefaultConfig:
     REHANDLE_MAX = 2
     # Agencies are warned this many working days before the answer is due.
     DEADLINE_WARNING_WORKING_DAYS = 3
-    SMS_TEMPLATE_SUGGESTION_REPLIED = "SUGGESTION_REPLIED"
 
     # Attachments: None keeps them in <instance>/attachments; PDF, JPEG and PNG only.
     ATTACHMENT_PATH: str | None = None

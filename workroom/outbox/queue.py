@@ -50,6 +50,16 @@ def _check_key(dedupe_key: str) -> str:
     return dedupe_key
 
 
+def usable_email(value: str | None) -> str | None:
+    """The address, stripped, when it can receive email (something@somewhere, no spaces,
+    at most 254 characters); else None."""
+    value = (value or "").strip()
+    local, at, domain = value.rpartition("@")
+    if not (local and at and domain) or len(value) > 254 or any(c.isspace() for c in value):
+        return None
+    return value
+
+
 def _insert_once(values: dict[str, Any]) -> OutboxMessage:
     """Insert unless the dedupe key exists; return the row either way.
 
@@ -74,12 +84,14 @@ def queue_email(
     """Add an email to the current transaction (the caller commits).
 
     Returns the existing message, unchanged, when ``dedupe_key`` was queued before.
-    Raises DomainError for an empty or over-long key or an address without "@".
+    Raises DomainError for an empty or over-long key or an address that cannot receive
+    email (see :func:`usable_email`).
     """
     dedupe_key = _check_key(dedupe_key)
-    to = (to or "").strip()
-    if "@" not in to or len(to) > 254:
+    address = usable_email(to)
+    if address is None:
         raise DomainError(_l("Enter a valid email address."), "email")
+    to = address
     now = as_utc_naive(now)
     return _insert_once(
         {

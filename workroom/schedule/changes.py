@@ -16,31 +16,24 @@ from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workroom import messenger
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
-from workroom.outbox.queue import queue_email, queue_sms
 from workroom.people.models import Deputy, Unavailability, deputy_workroom
-from workroom.privacy import normalize_mobile
 from workroom.schedule.feeds import on_duty, time_window
 from workroom.schedule.generate import _load_people
 from workroom.schedule.models import Assignment, ReceptionDay, SwapRequest
-from workroom.schedule.reminders import queue_deputy_reminder, workroom_liaisons
+from workroom.schedule.reminders import day_context, day_params, queue_deputy_reminder
 from workroom.schedule.roster import Explanation, Slot, assign_deputies
 from workroom.schedule.tokens import public_url
 
 MAX_REASON = 200
-# SMS template ids of the changes announced here; SMS_TEMPLATES maps them to the
-# gateway's own ids.
-SMS_REMOVED = "RECEPTION_REMOVED"
-SMS_CANCELLED = "RECEPTION_CANCELLED"
-SMS_SWAP_REFUSED = "RECEPTION_SWAP_REFUSED"
 
 
 @dataclass
@@ -54,82 +47,19 @@ class Change:
 # Notifications of changes
 
 
-def default_locale() -> str:
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
-
-
-def sms_template(name: str) -> str:
-    """The gateway's template id for one of ours (setting SMS_TEMPLATES, default the same)."""
-    return (current_app.config.get("SMS_TEMPLATES") or {}).get(name, name)
-
-
-def _mobile(phone: str) -> str | None:
-    if not phone:
-        return None
-    try:
-        return normalize_mobile(phone)
-    except DomainError:
-        return None
-
-
-def tell_deputy(
-    deputy: Deputy,
-    key: str,
-    subject: str,
-    lines: list[str],
-    template: str,
-    params: dict[str, str],
-    now: dt.datetime,
-) -> bool:
-    """Email and SMS a deputy, on the channels it has; True when anything was queued."""
-    queued = False
-    if deputy.email and "@" in deputy.email:
-        body = "\n\n".join([_("Dear %(name)s,", name=deputy.name), *lines])
-        queue_email(f"{key}:email", deputy.email, subject, body + "\n", now)
-        queued = True
-    mobile = _mobile(deputy.phone)
-    if mobile:
-        queue_sms(f"{key}:sms", mobile, sms_template(template), params, now)
-        queued = True
-    return queued
-
-
-def day_words(day: ReceptionDay) -> dict[str, str]:
-    return {
-        "date": format_date(day.day, "full"),
-        "time": time_window(day),
-        "workroom": day.workroom.name,
-    }
-
-
-def sms_params(day: ReceptionDay, **extra: str) -> dict[str, str]:
-    return {
-        "date": format_date(day.day, "long"),
-        "time": time_window(day),
-        "workroom": day.workroom.name,
-        **extra,
-    }
-
-
 def _announce_removed(day: ReceptionDay, deputy: Deputy, now: dt.datetime) -> bool:
-    with force_locale(default_locale()):
-        words = day_words(day)
-        return tell_deputy(
-            deputy,
+    return (
+        messenger.tell(
+            messenger.deputy(deputy),
             f"removed:{day.id}:{deputy.id}:{day.sequence}",
-            _("You are no longer on duty on %(date)s at %(workroom)s", **words),
-            [
-                _(
-                    "You have been taken off the reception day at %(workroom)s on %(date)s, "
-                    "%(time)s. Nothing more is needed from you.",
-                    **words,
-                ),
-                _("Your reception days: %(url)s", url=public_url("schedule.my_days")),
-            ],
-            SMS_REMOVED,
-            sms_params(day),
             now,
+            email="reception_removed.txt",
+            context={**day_context(day), "my_days_url": public_url("schedule.my_days")},
+            sms="RECEPTION_REMOVED",
+            params=day_params(day),
         )
+        > 0
+    )
 
 
 def _announce_added(assignment: Assignment, now: dt.datetime) -> bool:
@@ -138,35 +68,18 @@ def _announce_added(assignment: Assignment, now: dt.datetime) -> bool:
 
 
 def _announce_cancelled(day: ReceptionDay, deputy: Deputy, now: dt.datetime) -> bool:
-    with force_locale(default_locale()):
-        words = day_words(day)
-        return tell_deputy(
-            deputy,
+    return (
+        messenger.tell(
+            messenger.deputy(deputy),
             f"cancelled:{day.id}:{deputy.id}:{day.sequence}",
-            _("Cancelled: reception day on %(date)s at %(workroom)s", **words),
-            [
-                _(
-                    "The reception day at %(workroom)s on %(date)s, %(time)s is cancelled.",
-                    **words,
-                ),
-                _("Reason: %(reason)s", reason=day.cancel_reason),
-            ],
-            SMS_CANCELLED,
-            sms_params(day, reason=day.cancel_reason),
             now,
+            email="reception_cancelled.txt",
+            context=day_context(day),
+            sms="RECEPTION_CANCELLED",
+            params=day_params(day, reason=day.cancel_reason),
         )
-
-
-def alert_liaisons(
-    day: ReceptionDay, key: str, subject: str, lines: list[str], now: dt.datetime
-) -> int:
-    count = 0
-    for user in workroom_liaisons(day.workroom_id):
-        if user.email and "@" in user.email:
-            body = "\n\n".join([_("Hello %(name)s,", name=str(user)), *lines])
-            queue_email(f"{key}:liaison-{user.id}", user.email, subject, body + "\n", now)
-            count += 1
-    return count
+        > 0
+    )
 
 
 # Who may hold a day

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from workroom import messenger
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive
 from workroom.db import db
@@ -22,20 +21,19 @@ from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.schedule.changes import (
     MAX_REASON,
-    SMS_SWAP_REFUSED,
     Change,
-    alert_liaisons,
     check_changeable,
-    day_words,
-    default_locale,
     refresh_unfilled,
     replace_deputy,
-    sms_params,
-    tell_deputy,
     withdraw_swaps,
 )
 from workroom.schedule.models import Assignment, ReceptionDay, SwapRequest
-from workroom.schedule.reminders import respond_to_assignment
+from workroom.schedule.reminders import (
+    day_context,
+    day_params,
+    respond_to_assignment,
+    tell_liaisons,
+)
 from workroom.schedule.tokens import public_url
 
 
@@ -123,27 +121,15 @@ def request_swap(
         actor=actor,
         at=now,
     )
-    with force_locale(default_locale()):
-        words = day_words(day)
-        alert_liaisons(
-            day,
-            f"swap-requested:{swap.id}",
-            _("Swap request: %(name)s, %(date)s at %(workroom)s", name=deputy.name, **words),
-            [
-                _(
-                    "%(name)s asks to swap the reception day at %(workroom)s on %(date)s, "
-                    "%(time)s.",
-                    name=deputy.name,
-                    **words,
-                ),
-                _("Reason: %(reason)s", reason=reason),
-                _(
-                    "Choose a substitute: %(url)s",
-                    url=public_url("schedule.swaps", workroom_id=day.workroom_id),
-                ),
-            ],
-            now,
-        )
+    tell_liaisons(
+        day,
+        f"swap-requested:{swap.id}:liaison-",
+        "swap_requested.txt",
+        now,
+        deputy=deputy,
+        reason=reason,
+        swaps_url=public_url("schedule.swaps", workroom_id=day.workroom_id),
+    )
     return swap
 
 
@@ -205,27 +191,16 @@ def refuse_swap(swap: SwapRequest, note: str, now: dt.datetime, actor: Any = Non
         at=now,
     )
     change = Change()
-    with force_locale(default_locale()):
-        words = day_words(day)
-        lines = [
-            _(
-                "Your request to swap the reception day at %(workroom)s on %(date)s, "
-                "%(time)s was not approved. You remain on duty.",
-                **words,
-            )
-        ]
-        if note:
-            lines.append(_("Note from the liaison: %(note)s", note=note))
-        if tell_deputy(
-            swap.deputy,
-            f"swap-refused:{swap.id}",
-            _("Swap request not approved: %(date)s at %(workroom)s", **words),
-            lines,
-            SMS_SWAP_REFUSED,
-            sms_params(day),
-            now,
-        ):
-            change.notified.append(swap.deputy)
+    if messenger.tell(
+        messenger.deputy(swap.deputy),
+        f"swap-refused:{swap.id}",
+        now,
+        email="swap_refused.txt",
+        context={**day_context(day), "note": note},
+        sms="RECEPTION_SWAP_REFUSED",
+        params=day_params(day),
+    ):
+        change.notified.append(swap.deputy)
     return change
 
 

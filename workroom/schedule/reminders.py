@@ -9,23 +9,19 @@ sequence raised) is announced again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from workroom import messenger
 from workroom.audit.log import record
-from workroom.auth.models import Role, User, user_role, user_workroom
 from workroom.clock import as_utc_naive, local_date, to_utc
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
-from workroom.outbox.queue import queue_email, queue_sms
 from workroom.places.models import Workroom
-from workroom.privacy import normalize_mobile
 from workroom.schedule.feeds import join_names, on_duty, time_window
 from workroom.schedule.models import Assignment, ReceptionDay
 from workroom.schedule.tokens import make_assignment_token, public_url
@@ -33,15 +29,10 @@ from workroom.schedule.tokens import make_assignment_token, public_url
 # Reminder kinds in the order they fall due. "published" is the notice sent when a
 # day is published (queued by the publishing code, not by the job).
 KINDS = ("published", "days_before", "evening_before")
-SMS_TEMPLATE = "RECEPTION_REMINDER"
 
 
 def _setting(name: str, default: int) -> int:
     return int(current_app.config.get(name, default))
-
-
-def _default_locale() -> str:
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
 
 
 def reminder_moments(day: ReceptionDay) -> dict[str, dt.datetime]:
@@ -77,8 +68,9 @@ def due_reminder(day: ReceptionDay, now: dt.datetime) -> str | None:
     return max(due)[1] if due else None
 
 
-def reminder_key(day: ReceptionDay, assignment: Assignment, kind: str, channel: str) -> str:
-    return f"reminder:{day.id}:{assignment.deputy_id}:{kind}:{day.sequence}:{channel}"
+def reminder_key(day: ReceptionDay, assignment: Assignment, kind: str) -> str:
+    """The dedupe key of a reminder; the messenger adds ``:email`` and ``:sms``."""
+    return f"reminder:{day.id}:{assignment.deputy_id}:{kind}:{day.sequence}"
 
 
 def response_links(assignment: Assignment) -> dict[str, str]:
@@ -94,121 +86,77 @@ def _days_ahead(day: ReceptionDay, now: dt.datetime) -> int:
     return (day.day - local_date(now)).days
 
 
-def _subject(kind: str, ahead: int, date: str, window: str, workroom: str) -> str:
-    if kind == "published":
-        return _(
-            "You are on duty on %(date)s at %(workroom)s (reception day)",
-            date=date,
-            workroom=workroom,
+# What the messages about a reception day name
+
+
+def day_context(day: ReceptionDay) -> dict[str, Any]:
+    """What every email about a reception day shows: the day, its workroom, its time
+    window (and ``join_names`` to list names in the recipient's language)."""
+    return {
+        "day": day,
+        "workroom": day.workroom,
+        "window": time_window(day),
+        "join_names": join_names,
+    }
+
+
+def day_params(day: ReceptionDay, **extra: Any) -> dict[str, Any]:
+    """The SMS parameters naming a reception day: date, time, workroom, and ``extra``."""
+    return {"date": day.day, "time": time_window(day), "workroom": day.workroom.name, **extra}
+
+
+def tell_liaisons(
+    day: ReceptionDay, key_prefix: str, template: str, now: dt.datetime, **context: Any
+) -> int:
+    """Email the liaisons of the day's workroom, each under ``<key_prefix><user id>``,
+    from ``templates/email/<template>``; return the emails queued (accounts without an
+    address get none)."""
+    count = 0
+    for liaison in messenger.liaisons([day.workroom_id]).get(day.workroom_id, []):
+        count += messenger.tell(
+            liaison,
+            f"{key_prefix}{liaison.id}",
+            now,
+            email=template,
+            context={
+                **day_context(day),
+                "staff_url": public_url("site.staff_home"),
+                **context,
+            },
         )
-    if ahead == 0:
-        return _("Today %(time)s: reception day at %(workroom)s", time=window, workroom=workroom)
-    if ahead == 1:
-        return _("Tomorrow %(time)s: reception day at %(workroom)s", time=window, workroom=workroom)
-    return _("Reminder: reception day on %(date)s at %(workroom)s", date=date, workroom=workroom)
+    return count
 
 
 def queue_deputy_reminder(assignment: Assignment, kind: str, now: dt.datetime) -> int:
-    """Queue one reminder of ``kind`` to the assignment's deputy; return messages queued.
+    """Queue one reminder of ``kind`` to the assignment's deputy; return its messages.
 
     An email (templates/email/reminder.txt) with confirm/decline links when the deputy
-    has an email address, and an SMS (template RECEPTION_REMINDER: date, time, workroom)
-    when the deputy has a mobile number. Keys carry the day's sequence; queueing again
+    has an email address, and an SMS (RECEPTION_REMINDER: date, time, workroom) when
+    the deputy has a mobile number. Keys carry the day's sequence; queueing again
     changes nothing. The caller commits.
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown reminder kind {kind!r}")
     day = assignment.reception_day
     deputy = assignment.deputy
-    workroom = day.workroom
-    count = 0
-    with force_locale(_default_locale()):
-        date = format_date(day.day, "full")
-        window = time_window(day)
-        ahead = _days_ahead(day, now)
-        if deputy.email and "@" in deputy.email:
-            others = join_names([a.deputy.name for a in on_duty(day) if a.deputy_id != deputy.id])
-            body = render_template(
-                "email/reminder.txt",
-                kind=kind,
-                ahead=ahead,
-                deputy=deputy,
-                day=day,
-                workroom=workroom,
-                date=date,
-                window=window,
-                others=others,
-                assignment=assignment,
-                links=response_links(assignment),
-                page_url=public_url("public.workroom", slug=workroom.slug),
-            )
-            queue_email(
-                reminder_key(day, assignment, kind, "email"),
-                deputy.email,
-                _subject(kind, ahead, date, window, workroom.name),
-                body,
-                now,
-            )
-            count += 1
-        mobile = _mobile(deputy.phone)
-        if mobile:
-            queue_sms(
-                reminder_key(day, assignment, kind, "sms"),
-                mobile,
-                (current_app.config.get("SMS_TEMPLATES") or {}).get(SMS_TEMPLATE, SMS_TEMPLATE),
-                {"date": format_date(day.day, "long"), "time": window, "workroom": workroom.name},
-                now,
-            )
-            count += 1
-    return count
-
-
-def _mobile(phone: str) -> str | None:
-    if not phone:
-        return None
-    try:
-        return normalize_mobile(phone)
-    except DomainError:
-        return None
-
-
-def workroom_liaisons(workroom_id: int) -> Sequence[User]:
-    """The active liaison accounts that run a workroom."""
-    return db.session.scalars(
-        sa.select(User)
-        .join(user_workroom, user_workroom.c.user_id == User.id)
-        .join(user_role, user_role.c.user_id == User.id)
-        .join(Role, Role.id == user_role.c.role_id)
-        .where(
-            user_workroom.c.workroom_id == workroom_id,
-            Role.name == "liaison",
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-    ).all()
-
-
-def _alert_liaisons(
-    day: ReceptionDay, key_prefix: str, template: str, subject: str, now: dt.datetime, **context
-) -> int:
-    """Email the workroom's liaisons who have an address (accounts without one are skipped)."""
-    count = 0
-    for user in workroom_liaisons(day.workroom_id):
-        if not user.email or "@" not in user.email:
-            continue
-        body = render_template(
-            template,
-            user=user,
-            day=day,
-            workroom=day.workroom,
-            date=format_date(day.day, "full"),
-            window=time_window(day),
-            staff_url=public_url("site.staff_home"),
-            **context,
-        )
-        queue_email(f"{key_prefix}:{user.id}", user.email, subject, body, now)
-        count += 1
-    return count
+    return messenger.tell(
+        messenger.deputy(deputy),
+        reminder_key(day, assignment, kind),
+        now,
+        email="reminder.txt",
+        context={
+            **day_context(day),
+            "kind": kind,
+            "ahead": _days_ahead(day, now),
+            "deputy": deputy,
+            "assignment": assignment,
+            "others": [a.deputy.name for a in on_duty(day) if a.deputy_id != deputy.id],
+            "links": response_links(assignment),
+            "page_url": public_url("public.workroom", slug=day.workroom.slug),
+        },
+        sms="RECEPTION_REMINDER",
+        params=day_params(day),
+    )
 
 
 def queue_unconfirmed_alert(day: ReceptionDay, now: dt.datetime) -> int:
@@ -217,20 +165,13 @@ def queue_unconfirmed_alert(day: ReceptionDay, now: dt.datetime) -> int:
     waiting = [a.deputy for a in day.assignments if a.status == "assigned"]
     if not waiting:
         return 0
-    with force_locale(_default_locale()):
-        subject = _(
-            "Not yet confirmed: reception day on %(date)s at %(workroom)s",
-            date=format_date(day.day, "full"),
-            workroom=day.workroom.name,
-        )
-        return _alert_liaisons(
-            day,
-            f"unconfirmed:{day.id}:{day.sequence}",
-            "email/unconfirmed_alert.txt",
-            subject,
-            now,
-            waiting=waiting,
-        )
+    return tell_liaisons(
+        day,
+        f"unconfirmed:{day.id}:{day.sequence}:",
+        "unconfirmed_alert.txt",
+        now,
+        waiting=waiting,
+    )
 
 
 def send_reminders(now: dt.datetime) -> None:
@@ -312,21 +253,14 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
         summary=f"{deputy.name} declined {day.day} at {day.workroom.name}",
         at=now,
     )
-    with force_locale(_default_locale()):
-        subject = _(
-            "%(name)s cannot attend the reception day on %(date)s",
-            name=deputy.name,
-            date=format_date(day.day, "full"),
-        )
-        _alert_liaisons(
-            day,
-            f"declined:{day.id}:{deputy.id}",
-            "email/declined_alert.txt",
-            subject,
-            now,
-            deputy=deputy,
-            remaining=join_names([a.deputy.name for a in on_duty(day)]),
-        )
+    tell_liaisons(
+        day,
+        f"declined:{day.id}:{deputy.id}:",
+        "declined_alert.txt",
+        now,
+        deputy=deputy,
+        remaining=[a.deputy.name for a in on_duty(day)],
+    )
     return True
 
 

@@ -14,20 +14,16 @@ A deadline counted in months that falls on a day off moves to the next working d
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from workroom.auth.models import Role, User, user_role, user_workroom
+from workroom import messenger
 from workroom.clock import local_date
 from workroom.db import db
-from workroom.outbox.queue import queue_email
 from workroom.people.models import Agency
 from workroom.suggestions.models import Suggestion, SuggestionAgency
 from workroom.workdays.calendar import (
@@ -130,49 +126,6 @@ def deadline_filter(
 # The deadline job
 
 
-def liaisons_by_workroom(workroom_ids: set[int]) -> dict[int, list[Any]]:
-    """Active liaison accounts with an email address, by the workrooms they run."""
-    if not workroom_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(user_workroom.c.workroom_id, User)
-        .join(User, User.id == user_workroom.c.user_id)
-        .join(user_role, user_role.c.user_id == User.id)
-        .join(Role, Role.id == user_role.c.role_id)
-        .where(
-            user_workroom.c.workroom_id.in_(workroom_ids),
-            Role.name == "liaison",
-            User.active,
-            User.email.is_not(None),
-            User.email != "",
-        )
-        .order_by(User.id)
-    ).all()
-    found: dict[int, list[Any]] = defaultdict(list)
-    for workroom_id, user in rows:
-        found[workroom_id].append(user)
-    return found
-
-
-def notice_body(s: Any, lines: list[str]) -> str:
-    """The text of a notice about suggestion ``s``: its code and title, ``lines``, a link."""
-    link = current_app.config.get("PUBLIC_URL", "")
-    return "\n".join(
-        [
-            _("Suggestion %(code)s: %(title)s", code=s.tracking_code, title=s.title),
-            *lines,
-            "",
-            _("Sign in to Workroom to handle it: %(link)s", link=link),
-        ]
-    )
-
-
-def email_if_address(key: str, to: str | None, subject: str, body: str, now: dt.datetime) -> None:
-    """Queue an email under ``key``; recipients without an address are skipped."""
-    if to and "@" in to:
-        queue_email(key, to, subject, body, now)
-
-
 def check_deadlines(now: dt.datetime) -> None:
     """Queue deadline warnings and overdue notices due at ``now``.
 
@@ -203,36 +156,30 @@ def check_deadlines(now: dt.datetime) -> None:
         )
         .order_by(Suggestion.id)
     ).all()
-    liaisons = liaisons_by_workroom({s.workroom_id for s in rows if s.workroom_id})
+    liaisons = messenger.liaisons({s.workroom_id for s in rows if s.workroom_id})
     working_today = calendar.is_working_day(today)
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
-        for s in rows:
-            if s.reply_due is not None and today <= s.reply_due < warn_end:
-                _warn(s, now)
-            if not working_today:
-                continue
-            if s.reply_due is not None and s.reply_due < today:
-                _overdue(s, "reply", s.reply_due, today, calendar, liaisons, now)
-            if s.status == "assigned" and s.accept_due is not None and s.accept_due < today:
-                _overdue(s, "accept", s.accept_due, today, calendar, liaisons, now)
+    for s in rows:
+        if s.reply_due is not None and today <= s.reply_due < warn_end:
+            _warn(s, now)
+        if not working_today:
+            continue
+        if s.reply_due is not None and s.reply_due < today:
+            _overdue(s, "reply", s.reply_due, today, calendar, liaisons, now)
+        if s.status == "assigned" and s.accept_due is not None and s.accept_due < today:
+            _overdue(s, "accept", s.accept_due, today, calendar, liaisons, now)
 
 
 def _warn(s: Any, now: dt.datetime) -> None:
-    subject = _(
-        "Due %(date)s: suggestion %(code)s", date=s.reply_due.isoformat(), code=s.tracking_code
-    )
     for link in s.agencies:
         if link.role != "lead" and link.opinion_at is not None:
             continue
-        if link.role == "lead":
-            line = _("Your agency must answer it by %(date)s.", date=s.reply_due.isoformat())
-        else:
-            line = _(
-                "Send your opinion to the lead agency before %(date)s.",
-                date=s.reply_due.isoformat(),
-            )
-        key = f"warning:{s.id}:reply:{s.reply_due.isoformat()}:agency{link.agency_id}"
-        email_if_address(key, link.agency.email, subject, notice_body(s, [line]), now)
+        messenger.tell(
+            messenger.agency(link.agency),
+            f"warning:{s.id}:reply:{s.reply_due.isoformat()}:agency{link.agency_id}",
+            now,
+            email="deadline_warning.txt",
+            context={"suggestion": s, "lead": link.role == "lead"},
+        )
 
 
 def _overdue(
@@ -241,33 +188,22 @@ def _overdue(
     due: dt.date,
     today: dt.date,
     calendar: WorkingCalendar,
-    liaisons: dict[int, list[Any]],
+    liaisons: dict[int, list[messenger.Recipient]],
     now: dt.datetime,
 ) -> None:
-    late = calendar.working_days_between(due, today)
-    if kind == "accept":
-        subject = _("Not accepted in time: suggestion %(code)s", code=s.tracking_code)
-        line = _(
-            "It was due to be accepted by %(date)s (%(n)s working days ago).",
-            date=due.isoformat(),
-            n=late,
-        )
-    else:
-        subject = _("Answer overdue: suggestion %(code)s", code=s.tracking_code)
-        line = _(
-            "It was due to be answered by %(date)s (%(n)s working days ago).",
-            date=due.isoformat(),
-            n=late,
-        )
-    lead = s.lead_agency
-    lines = [_("Lead agency: %(name)s", name=lead.name if lead else "—"), line]
-    body = notice_body(s, lines)
+    """Tell the lead agency, its supervisor and the workroom's liaisons that ``kind``
+    (accept / reply) was due on ``due``, once per recipient and working day."""
     prefix = f"overdue:{s.id}:{kind}:{today.isoformat()}"
-    recipients: list[tuple[str, str | None]] = []
-    if lead is not None:
-        recipients.append((f"agency{lead.id}", lead.email))
-        if lead.supervisor is not None and lead.supervisor.active:
-            recipients.append((f"agency{lead.supervisor.id}", lead.supervisor.email))
-    recipients.extend((f"user{u.id}", u.email) for u in liaisons.get(s.workroom_id or 0, []))
-    for recipient, address in recipients:
-        email_if_address(f"{prefix}:{recipient}", address, subject, body, now)
+    agencies = messenger.agency_and_supervisor(s.lead_agency) if s.lead_agency else []
+    recipients = [(f"agency{r.id}", r) for r in agencies]
+    recipients.extend((f"user{r.id}", r) for r in liaisons.get(s.workroom_id or 0, []))
+    context = {
+        "suggestion": s,
+        "kind": kind,
+        "due": due,
+        "late": calendar.working_days_between(due, today),
+    }
+    for name, recipient in recipients:
+        messenger.tell(
+            recipient, f"{prefix}:{name}", now, email="deadline_overdue.txt", context=context
+        )

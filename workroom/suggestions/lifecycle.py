@@ -15,30 +15,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workroom import messenger
 from workroom.categories.models import Category
 from workroom.clock import as_utc_naive, local_date
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
-from workroom.outbox.queue import queue_sms
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
-from workroom.privacy import normalize_mobile, normalize_phone
+from workroom.privacy import normalize_phone
 from workroom.suggestions.deadlines import (
     compute_deadlines,
     deadline_state,
-    email_if_address,
     extension_limit,
-    liaisons_by_workroom,
-    notice_body,
 )
 from workroom.suggestions.models import (
     DEADLINE_POLICIES,
@@ -131,12 +125,6 @@ def _step(s: Suggestion) -> int:
     return len(s.events)
 
 
-@contextmanager
-def _notice_language() -> Any:
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
-        yield
-
-
 def _require_status(s: Suggestion, allowed: Sequence[str], message: Any) -> None:
     if s.status not in allowed:
         raise Conflict(message)
@@ -168,15 +156,6 @@ def group_citizens(s: Suggestion) -> list[SuggestionCitizen]:
     return [c for member in (handling, *handling.duplicates) for c in member.citizens]
 
 
-def _mobile(citizen: SuggestionCitizen) -> str | None:
-    if citizen.purged_at is not None or not citizen.phone:
-        return None
-    try:
-        return normalize_mobile(citizen.phone)
-    except DomainError:
-        return None
-
-
 def _check_agencies(
     lead: Agency | None, co_agencies: Iterable[Agency]
 ) -> tuple[Agency, list[Agency]]:
@@ -205,20 +184,39 @@ def _set_agencies(s: Suggestion, lead: Agency, co: list[Agency]) -> None:
     s.agencies = links
 
 
-def _email_agencies(
-    s: Suggestion, agencies: Iterable[Agency], key: str, subject: str, line: str, now: dt.datetime
+def _tell_agencies(
+    s: Suggestion,
+    agencies: Iterable[Agency],
+    key: str,
+    template: str,
+    now: dt.datetime,
+    **context: Any,
 ) -> None:
-    body = notice_body(s, [line])
+    """Email each agency about ``s`` under ``<key>:agency<id>`` (templates/email/)."""
     for agency in agencies:
-        email_if_address(f"{key}:agency{agency.id}", agency.email, subject, body, now)
+        messenger.tell(
+            messenger.agency(agency),
+            f"{key}:agency{agency.id}",
+            now,
+            email=template,
+            context={"suggestion": s, **context},
+        )
 
 
-def _email_liaisons(s: Suggestion, key: str, subject: str, line: str, now: dt.datetime) -> None:
+def _tell_liaisons(
+    s: Suggestion, key: str, template: str, now: dt.datetime, **context: Any
+) -> None:
+    """Email the liaisons of the suggestion's workroom under ``<key>:user<id>``."""
     if s.workroom_id is None:
         return
-    body = notice_body(s, [line])
-    for user in liaisons_by_workroom({s.workroom_id}).get(s.workroom_id, []):
-        email_if_address(f"{key}:user{user.id}", user.email, subject, body, now)
+    for liaison in messenger.liaisons([s.workroom_id]).get(s.workroom_id, []):
+        messenger.tell(
+            liaison,
+            f"{key}:user{liaison.id}",
+            now,
+            email=template,
+            context={"suggestion": s, **context},
+        )
 
 
 def _assign_to(
@@ -245,20 +243,9 @@ def _assign_to(
     _set_agencies(s, lead, co)
     _cancel_pending(s, now)
     _event(s, "assigned", now=now, actor=actor, note=s.routing_reason, public=True, agency=lead)
-    with _notice_language():
-        subject = _("New suggestion assigned: %(code)s", code=s.tracking_code)
-        lead_line = _(
-            "Your agency leads its handling. Accept it by %(accept)s and answer by %(reply)s.",
-            accept=s.accept_due.isoformat(),
-            reply=s.reply_due.isoformat(),
-        )
-        co_line = _(
-            "Your agency co-handles it. Send your opinion to the lead agency before %(reply)s.",
-            reply=s.reply_due.isoformat(),
-        )
-        key = f"assigned:{s.id}:{_step(s)}"
-        _email_agencies(s, [lead], key, subject, lead_line, now)
-        _email_agencies(s, co, key, subject, co_line, now)
+    key = f"assigned:{s.id}:{_step(s)}"
+    _tell_agencies(s, [lead], key, "suggestion_assigned.txt", now, lead=True)
+    _tell_agencies(s, co, key, "suggestion_assigned.txt", now, lead=False)
 
 
 # Intake
@@ -491,14 +478,14 @@ def return_misassigned(
     s.assigned_at = s.accepted_at = None
     _cancel_pending(s, now)
     _event(s, "returned", now=now, actor=actor, note=reason, agency=agency)
-    with _notice_language():
-        _email_liaisons(
-            s,
-            f"returned:{s.id}:{_step(s)}",
-            _("Suggestion returned: %(code)s", code=s.tracking_code),
-            _("%(agency)s returned it: %(reason)s", agency=agency.name, reason=reason),  # type: ignore[union-attr]
-            now,
-        )
+    _tell_liaisons(
+        s,
+        f"returned:{s.id}:{_step(s)}",
+        "suggestion_returned.txt",
+        now,
+        agency=agency,
+        reason=reason,
+    )
 
 
 def request_extension(
@@ -559,19 +546,9 @@ def request_extension(
         detail=requested_due.isoformat(),
     )
     db.session.flush()
-    with _notice_language():
-        _email_liaisons(
-            s,
-            f"extension-requested:{request.id}",
-            _("Extension requested: %(code)s", code=s.tracking_code),
-            _(
-                "%(agency)s asks to answer by %(date)s: %(reason)s",
-                agency=agency.name,  # type: ignore[union-attr]
-                date=requested_due.isoformat(),
-                reason=reason,
-            ),
-            now,
-        )
+    _tell_liaisons(
+        s, f"extension-requested:{request.id}", "extension_requested.txt", now, extension=request
+    )
     return request
 
 
@@ -605,16 +582,14 @@ def decide_extension(
         agency=request.agency,
         detail=request.requested_due.isoformat(),
     )
-    with _notice_language():
-        if approve:
-            subject = _("Extension approved: %(code)s", code=s.tracking_code)
-            line = _("Answer by %(date)s.", date=request.requested_due.isoformat())
-        else:
-            subject = _("Extension refused: %(code)s", code=s.tracking_code)
-            line = _(
-                "The deadline stays %(date)s.", date=s.reply_due.isoformat() if s.reply_due else "—"
-            )
-        _email_agencies(s, [request.agency], f"extension-decided:{request.id}", subject, line, now)
+    _tell_agencies(
+        s,
+        [request.agency],
+        f"extension-decided:{request.id}",
+        "extension_decided.txt",
+        now,
+        extension=request,
+    )
 
 
 def co_opinion(
@@ -644,15 +619,14 @@ def co_opinion(
     link.opinion_at = as_utc_naive(now)
     on_time = s.reply_due is None or local_date(now) <= s.reply_due
     _event(s, "co_opinion", now=now, actor=actor, note=opinion, agency=agency, on_time=on_time)
-    with _notice_language():
-        _email_agencies(
-            s,
-            [s.lead_agency] if s.lead_agency is not None else [],
-            f"co-opinion:{s.id}:{_step(s)}",
-            _("Co-handler's opinion: %(code)s", code=s.tracking_code),
-            _("%(agency)s sent its opinion.", agency=agency.name),  # type: ignore[union-attr]
-            now,
-        )
+    _tell_agencies(
+        s,
+        [s.lead_agency] if s.lead_agency is not None else [],
+        f"co-opinion:{s.id}:{_step(s)}",
+        "co_opinion.txt",
+        now,
+        agency=agency,
+    )
 
 
 def reply(
@@ -694,18 +668,16 @@ def reply(
         on_time=on_time,
         detail=reply_class,
     )
-    template = current_app.config.get("SMS_TEMPLATE_SUGGESTION_REPLIED", "SUGGESTION_REPLIED")
     for citizen in group_citizens(s):
         citizen.replied_to_at = as_utc_naive(now)
-        mobile = _mobile(citizen)
-        if mobile:
-            queue_sms(
-                f"replied:{s.id}:{citizen.id}:{s.rehandle_count}",
-                mobile,
-                template,
-                {"code": citizen.suggestion.tracking_code},
-                now,
-            )
+        phone = citizen.phone if citizen.purged_at is None else None
+        messenger.tell(
+            messenger.citizen(phone, citizen.name),
+            f"replied:{s.id}:{citizen.id}:{s.rehandle_count}",
+            now,
+            sms="SUGGESTION_REPLIED",
+            params={"code": citizen.suggestion.tracking_code},
+        )
 
 
 # Staff follow-up and closing
@@ -797,21 +769,14 @@ def rehandle(s: Suggestion, *, now: dt.datetime, actor: Any, reason: str) -> Non
         citizen.follow_up_note = ""
         citizen.replied_to_at = None
     _event(s, "rehandled", now=now, actor=actor, note=reason, public=True, agency=s.lead_agency)
-    with _notice_language():
-        _email_agencies(
-            s,
-            [link.agency for link in s.agencies],
-            f"rehandled:{s.id}:{s.rehandle_count}",
-            _("Suggestion to be handled again: %(code)s", code=s.tracking_code),
-            _(
-                "A citizen is dissatisfied: %(reason)s Accept it by %(accept)s and answer "
-                "by %(reply)s.",
-                reason=reason,
-                accept=s.accept_due.isoformat(),
-                reply=s.reply_due.isoformat(),
-            ),
-            now,
-        )
+    _tell_agencies(
+        s,
+        [link.agency for link in s.agencies],
+        f"rehandled:{s.id}:{s.rehandle_count}",
+        "suggestion_rehandled.txt",
+        now,
+        reason=reason,
+    )
 
 
 def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: Any) -> None:
