@@ -1,9 +1,10 @@
 """Tell a person something: the one way the application sends an email or an SMS.
 
 A notice goes to one recipient under one dedupe key, on the channels the recipient
-has: an email rendered from a template under ``templates/email/`` and an SMS from the
-table below, both in the recipient's language. The messages join the caller's
-transaction in the outbox (``workroom.outbox``) and leave after the commit.
+has: an email rendered from a template under ``templates/email/``, in the recipient's
+language, and an SMS from the table below, whose text the gateway holds in the
+default language. The messages join the caller's transaction in the outbox
+(``workroom.outbox``) and leave after the commit.
 
 Dedupe keys: a notice sent on both channels keys its messages ``<key>:email`` and
 ``<key>:sms``; a notice on one channel keys its message ``<key>``. Telling the same
@@ -234,8 +235,9 @@ def tell(
 
     ``email`` names a template under templates/email/ rendered with ``context`` (and
     ``recipient``); ``sms`` is an id of SMS_PARAMETERS with its ``params``. A channel
-    the recipient lacks (no usable address, no mobile number) is skipped. Both are
-    rendered in the recipient's language. Raises ValueError for a notice without a
+    the recipient lacks (no usable address, no mobile number) is skipped. The email is
+    rendered in the recipient's language; the SMS parameters in the default language,
+    the one its text is registered in at the gateway. Raises ValueError for a notice without a
     channel, an unknown SMS template or parameters that do not match it.
     """
     if email is None and sms is None:
@@ -246,8 +248,10 @@ def tell(
     address = usable_email(to.email) if email is not None else None
     mobile = usable_mobile(to.mobile) if sms is not None else None
     queued = 0
-    with force_locale(normalize_locale(to.locale) or default_locale()):
+    # The SMS text is registered at the gateway in one language: its parameters follow it.
+    with force_locale(default_locale()):
         text_params = sms_text_params(sms, params) if sms is not None else {}
+    with force_locale(normalize_locale(to.locale) or default_locale()):
         if address and email is not None:
             subject, body = render_email(email, {**(context or {}), "recipient": to})
             queue_email(f"{key}:email" if both else key, address, subject, body, now)
