@@ -194,7 +194,14 @@ def test_fewest_served_then_longest_since_last_go_first():
     assert assign_deputies([slot], candidates).assignments == {"a": [4, 3, 2]}
 
 
-def test_explanations_in_words():
+@pytest.fixture
+def in_app(app):
+    """An app context: the explanations' catalogs live in the app."""
+    with app.app_context():
+        yield
+
+
+def test_explanations_in_words(in_app):
     why = Explanation(needed=2, assigned=1, attached=9, unavailable=5, at_cap=3)
     assert (
         explain(why, "en") == "needs 2 deputies, 1 assigned: 5 unavailable, 3 at their monthly cap"
