@@ -1,11 +1,11 @@
 """The roster solver: who holds which reception day. Pure and deterministic.
 
 ``assign_deputies`` walks the slots in time order (start, then workroom id, end, key) and
-gives each one the best-ranked eligible deputies attached to its workroom. Whether a
-deputy may hold a slot is decided by :func:`why_not`, the one rule the manual changes
-of a day use too: not when unavailable that day, at their monthly cap (counting what
-they already hold that month) or busy at an overlapping time anywhere (the commitments
-given and the earlier picks of this run).
+gives each one the best-ranked eligible deputies attached to its workroom. A deputy is
+eligible unless :func:`why_not` gives a reason: unavailable that day, at their monthly
+cap (counting what they already hold that month) or busy at an overlapping time
+anywhere (the commitments given and the earlier picks of this run). The options offered
+for a day and the check before a change by hand ask the same function.
 
 Rank, best first:
 
@@ -121,11 +121,6 @@ class Duties:
         """How many reception days the deputy holds in the month of ``day``."""
         return self._per_month.get((deputy_id, day.year, day.month), 0)
 
-    def busy(self, deputy_id: int, day: dt.date, start: dt.datetime, end: dt.datetime) -> bool:
-        """Whether the deputy holds a reception overlapping [start, end) on ``day``."""
-        windows = self._windows.get((deputy_id, day))
-        return bool(windows) and any(s < end and start < e for s, e, _ in windows)
-
     def clash(
         self, deputy_id: int, day: dt.date, start: dt.datetime, end: dt.datetime
     ) -> Commitment | None:
@@ -156,8 +151,8 @@ def why_not(
     at an overlapping time that day). ``over_cap=True`` leaves the cap out: a change by
     hand may go over it, with a warning; the solver never does.
     """
-    # The solver asks this for every attached deputy of every slot: the lookups are
-    # spelled out here rather than through Duties' methods.
+    # The solver asks this for every attached deputy of every slot, so the lookups in
+    # Duties are spelled out here rather than called as methods.
     day, deputy_id = slot.day, candidate.deputy_id
     if slot.workroom_id not in candidate.workroom_ids:
         return NOT_ATTACHED
