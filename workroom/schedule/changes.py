@@ -212,7 +212,7 @@ def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
     if any(a.deputy_id == deputy.id and a.status != "declined" for a in day.assignments):
         raise DomainError(_l("%(name)s is already on duty that day.", name=name), "deputy_id")
     if reason == UNAVAILABLE:
-        # why_not found the period; its reason is worded from the row.
+        # The period why_not found; its row holds the reason given.
         first, last = absence_on(candidate, day.day)
         why = db.session.scalar(
             sa.select(Unavailability.reason)
