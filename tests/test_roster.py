@@ -19,12 +19,18 @@ from workroom.people.models import Unavailability
 from workroom.schedule.generate import generate_roster
 from workroom.schedule.models import Assignment, ReceptionDay, ReceptionRule
 from workroom.schedule.roster import (
+    AT_CAP,
+    BUSY_ELSEWHERE,
+    NOT_ATTACHED,
+    UNAVAILABLE,
     Candidate,
     Commitment,
+    Duties,
     Explanation,
     Slot,
     assign_deputies,
     explain,
+    why_not,
 )
 
 D = dt.date
@@ -142,6 +148,55 @@ def test_roster_keeps_its_promises_and_is_deterministic(instance, seed):
     assert assign_deputies(*shuffled) == result
 
 
+@settings(max_examples=200, deadline=None)
+@given(instance=instances())
+def test_every_pick_and_every_explanation_follows_why_not(instance):
+    """Replaying the slots in the solver's order: each pick is a deputy why_not lets hold
+    the slot, no free deputy is passed over while a place stays empty, and the
+    explanation counts exactly the reasons why_not gives."""
+    slots, candidates, commitments = instance
+    result = assign_deputies(slots, candidates, commitments)
+    by_id = {c.deputy_id: c for c in candidates}
+    duties = Duties(commitments)
+    for slot in sorted(slots, key=lambda s: (s.start, s.workroom_id, s.end, str(s.key))):
+        attached = [c for c in candidates if slot.workroom_id in c.workroom_ids]
+        reasons = Counter(why_not(c, slot, duties) for c in attached)
+        chosen = result.assignments[slot.key]
+        assert all(why_not(by_id[d], slot, duties) is None for d in chosen)
+        assert len(chosen) == min(slot.needed, reasons[None])
+        why = result.unfilled.get(slot.key)
+        if why is not None:
+            assert (why.unavailable, why.at_cap, why.busy_elsewhere) == (
+                reasons[UNAVAILABLE],
+                reasons[AT_CAP],
+                reasons[BUSY_ELSEWHERE],
+            )
+        for deputy_id in chosen:
+            duties.add(deputy_id, slot.day, slot.start, slot.end, slot.key)
+
+
+def test_why_not_gives_the_first_reason_that_applies():
+    day = D(2026, 3, 4)
+    slot = Slot("a", 1, day, at(day, 9), at(day, 11), 1)
+    elsewhere = Commitment(2, day, at(day, 10), at(day, 12), "room 2")
+    duties = Duties([Commitment(2, day, at(day, 14), at(day, 16), "later"), elsewhere])
+    assert why_not(Candidate(1, frozenset({1})), slot, duties) is None
+    assert why_not(Candidate(1, frozenset({2})), slot, duties) == NOT_ATTACHED
+    away = ((D(2026, 3, 1), D(2026, 3, 4)),)
+    # Away, at the cap and busy at once: unavailable is named.
+    assert why_not(Candidate(2, frozenset({1}), 1, away), slot, duties) == UNAVAILABLE
+    capped = Candidate(2, frozenset({1}), monthly_cap=2)
+    assert duties.in_month(2, D(2026, 3, 31)) == 2 and duties.in_month(2, D(2026, 4, 1)) == 0
+    assert why_not(capped, slot, duties) == AT_CAP
+    # A change by hand may go over the cap, but not be in two places at once.
+    assert why_not(capped, slot, duties, over_cap=True) == BUSY_ELSEWHERE
+    assert duties.clash(2, day, slot.start, slot.end) == elsewhere
+    # Back to back is no clash.
+    noon = Slot("b", 1, day, at(day, 12), at(day, 14), 1)
+    assert why_not(Candidate(2, frozenset({1})), noon, duties) is None
+    assert duties.clash(2, day, noon.start, noon.end) is None
+
+
 @st.composite
 def single_workroom(draw):
     """One workroom, slots that never overlap each other, no history, caps or absences."""
@@ -194,7 +249,14 @@ def test_fewest_served_then_longest_since_last_go_first():
     assert assign_deputies([slot], candidates).assignments == {"a": [4, 3, 2]}
 
 
-def test_explanations_in_words():
+@pytest.fixture
+def in_app(app):
+    """An app context: the explanations' catalogs live in the app."""
+    with app.app_context():
+        yield
+
+
+def test_explanations_in_words(in_app):
     why = Explanation(needed=2, assigned=1, attached=9, unavailable=5, at_cap=3)
     assert (
         explain(why, "en") == "needs 2 deputies, 1 assigned: 5 unavailable, 3 at their monthly cap"

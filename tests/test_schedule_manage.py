@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from workroom.audit.models import AuditEvent
 from workroom.errors import Conflict, DomainError
@@ -370,6 +371,69 @@ def test_unavailable_deputies_are_refused_and_caps_warned(db, room, deputies_of)
     db.session.commit()
     assert capped.id in {a.deputy_id for a in day.assignments}
     assert len(change.warnings) == 1 and capped.name in change.warnings[0]
+
+
+def test_the_options_and_a_change_by_hand_follow_the_roster_rule(
+    db, room, make_workroom, make_deputy, deputies_of
+):
+    other = make_workroom(name="建设路街道代表联络站")
+    _rule(other, starts_at_time=dt.time(10), ends_at_time=dt.time(12), deputies_needed=1)
+    day = _published(db, room)[0]
+    on_duty = day.assignments[0].deputy
+    away, capped = _not_on(day, deputies_of(room))
+    db.session.add(
+        Unavailability(deputy=away, starts_on=D(2026, 3, 30), ends_on=D(2026, 4, 3), reason="出差")
+    )
+    capped.monthly_cap = 1
+    busy = make_deputy(name="忙代表")
+    busy.workrooms.append(other)
+    db.session.commit()
+    periods.generate_period(other, D(2026, 4, 1), D(2026, 4, 1), NOW)
+    # At its cap by the other workroom's day, and busy then: the cap is named first.
+    busy.monthly_cap = 1
+    busy.workrooms.append(room)
+    newcomer = make_deputy(name="新代表")
+    newcomer.workrooms.append(room)
+    resting = make_deputy(name="离任代表", active=False)
+    resting.workrooms.append(room)
+    stranger = make_deputy(name="外来代表")
+    db.session.commit()
+
+    held = sum(1 for d in _days(db, room) for a in d.assignments if a.deputy_id == capped.id)
+    options = {o.deputy.id: o.reason for o in changes.deputy_options(day)}
+    assert options == {
+        newcomer.id: None,
+        away.id: "unavailable",
+        capped.id: "at_cap",
+        busy.id: "at_cap",
+    }
+
+    def refusal(deputy):
+        with force_locale("en"), pytest.raises(DomainError) as error:
+            changes.add_deputy(day, deputy, NOW)
+        db.session.rollback()
+        assert error.value.field == "deputy_id"
+        with force_locale("en"):
+            return str(error.value.message)
+
+    assert refusal(away) == f"{away.name} is unavailable from Mar 30, 2026 to Apr 3, 2026 (出差)."
+    # Over the cap is allowed by hand; two places at once is not.
+    assert refusal(busy) == (
+        "忙代表 already holds a reception day at 建设路街道代表联络站 at that time "
+        "(Apr 1, 2026 10:00–12:00)."
+    )
+    assert refusal(stranger) == "外来代表 is not attached to this workroom."
+    assert refusal(resting) == "离任代表 is no longer active."
+    assert refusal(on_duty) == f"{on_duty.name} is already on duty that day."
+
+    with force_locale("en"):
+        change = changes.add_deputy(day, capped, NOW)
+    assert change.warnings == [
+        f"{capped.name} now holds {held + 1} reception days in 2026-04, over the monthly cap of 1."
+    ]
+    assert changes.add_deputy(day, newcomer, NOW).warnings == []
+    db.session.commit()
+    assert {capped.id, newcomer.id} <= {a.deputy_id for a in day.assignments}
 
 
 # Swaps and replies

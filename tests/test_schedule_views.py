@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from tests.conftest import csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.outbox.models import OutboxMessage
-from workroom.schedule import changes, periods, reception_rules
+from workroom.places.models import Workroom
+from workroom.schedule import changes, deputy_days, periods, reception_rules
 from workroom.schedule.models import ReceptionDay, ReceptionRule, SwapRequest
+from workroom.schedule.overview import workroom_summaries
 from workroom.schedule.rules import build_rrule
 from workroom.schedule.views import staff as views
 
@@ -476,3 +478,44 @@ def test_index_lists_the_users_workrooms(client, db, login_as, room, make_workro
     login_as("liaison", workrooms=[room])
     text = client.get("/staff/schedule").get_data(as_text=True)
     assert "下摄司街道代表工作室" in text and "别人的工作室" not in text
+
+
+def test_index_counts_what_waits_in_each_workroom(client, db, login_as, room, make_workroom):
+    quiet = make_workroom(name="荷塘街道代表联络站")
+    days = _published(db, room)
+    periods.generate_period(room, D(2026, 5, 1), D(2026, 5, 31), NOW)
+    deputy_days.request_swap(days[1].assignments[0], "外地出差", NOW)
+    db.session.commit()
+    drafts = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReceptionDay)
+        .where(ReceptionDay.workroom_id == room.id, ReceptionDay.status == "draft")
+    )
+    summaries = workroom_summaries(sa.select(Workroom), NOW)
+    assert [(s.workroom.id, s.next_day_at, s.drafts, s.swaps_waiting) for s in summaries] == [
+        (room.id, days[0].starts_at, drafts, 1),
+        (quiet.id, None, 0, 0),
+    ]
+    # Once the first day has begun, the next one is the second.
+    assert workroom_summaries(sa.select(Workroom), days[0].starts_at)[0].next_day_at == (
+        days[1].starts_at
+    )
+
+    login_as("liaison", workrooms=[room])
+    text = client.get("/staff/schedule", headers=EN).get_data(as_text=True)
+    row = text[text.index("下摄司街道代表工作室") :].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert "Apr 1, 2026" in cells[0] and cells[1:] == [str(drafts), "1"]
+    assert "荷塘街道代表联络站" not in text
+
+
+def test_empty_places_are_explained_in_the_readers_language(client, db, login_as, room):
+    day = _published(db, room)[0]
+    changes.remove_deputy(day, day.assignments[0].deputy, NOW)
+    db.session.commit()
+    login_as("liaison", workrooms=[room])
+    for page in (f"/staff/days/{day.id}", f"/staff/workrooms/{room.id}/schedule"):
+        english = client.get(page, headers=EN).get_data(as_text=True)
+        chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert "needs 2 deputies, 1 assigned" in english and "需要2名代表" not in english
+        assert "需要2名代表，已安排1名" in chinese and "needs 2 deputies" not in chinese

@@ -10,12 +10,10 @@ Changes to a draft notify nobody: drafts are announced when published.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,7 +28,18 @@ from workroom.schedule.feeds import on_duty, time_window
 from workroom.schedule.generate import _load_people
 from workroom.schedule.models import Assignment, ReceptionDay, SwapRequest
 from workroom.schedule.reminders import day_context, day_params, queue_deputy_reminder
-from workroom.schedule.roster import Explanation, Slot, assign_deputies
+from workroom.schedule.roster import (
+    AT_CAP,
+    BUSY_ELSEWHERE,
+    NOT_ATTACHED,
+    UNAVAILABLE,
+    Duties,
+    Explanation,
+    Slot,
+    absence_on,
+    assign_deputies,
+    why_not,
+)
 from workroom.schedule.tokens import public_url
 
 MAX_REASON = 200
@@ -89,60 +98,58 @@ def _when(day: ReceptionDay) -> str:
     return f"{format_date(day.day, 'medium')} {time_window(day)}"
 
 
+def _slot(day: ReceptionDay, needed: int = 1) -> Slot:
+    return Slot(day.id, day.workroom_id, day.day, day.starts_at, day.ends_at, needed)
+
+
 def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
     """Refuse a deputy who may not hold ``day``; return warnings (over the monthly cap).
 
-    Raises DomainError on field "deputy_id" when the deputy is inactive, not attached to
-    the workroom, already on duty that day, unavailable that day, or already holding a
-    reception day at an overlapping time anywhere.
+    The roster's rule decides (:func:`roster.why_not`), except that a change by hand may
+    go over the monthly cap, with a warning. Raises DomainError on field "deputy_id" when
+    the deputy is inactive, not attached to the workroom, already on duty that day,
+    unavailable that day, or already holding a reception day at an overlapping time
+    anywhere.
     """
     name = deputy.name
     if not deputy.active:
         raise DomainError(_l("%(name)s is no longer active.", name=name), "deputy_id")
-    attached = db.session.scalar(
-        sa.select(deputy_workroom.c.deputy_id).where(
-            deputy_workroom.c.deputy_id == deputy.id,
-            deputy_workroom.c.workroom_id == day.workroom_id,
-        )
+    candidates, commitments = _load_people(
+        [day.workroom_id], day.day, day.day, {day}, deputy_ids=[deputy.id]
     )
-    if attached is None:
+    (candidate,) = candidates
+    slot, duties = _slot(day), Duties(commitments)
+    reason = why_not(candidate, slot, duties, over_cap=True)
+    if reason == NOT_ATTACHED:
         raise DomainError(_l("%(name)s is not attached to this workroom.", name=name), "deputy_id")
     if any(a.deputy_id == deputy.id and a.status != "declined" for a in day.assignments):
         raise DomainError(_l("%(name)s is already on duty that day.", name=name), "deputy_id")
-    away = db.session.scalar(
-        sa.select(Unavailability)
-        .where(
-            Unavailability.deputy_id == deputy.id,
-            Unavailability.starts_on <= day.day,
-            Unavailability.ends_on >= day.day,
+    if reason == UNAVAILABLE:
+        # The period why_not found; its row holds the reason given.
+        first, last = absence_on(candidate, day.day)
+        why = db.session.scalar(
+            sa.select(Unavailability.reason)
+            .where(
+                Unavailability.deputy_id == deputy.id,
+                Unavailability.starts_on == first,
+                Unavailability.ends_on == last,
+            )
+            .order_by(Unavailability.id)
+            .limit(1)
         )
-        .order_by(Unavailability.starts_on)
-    )
-    if away is not None:
         raise DomainError(
             _l(
                 "%(name)s is unavailable from %(first)s to %(last)s (%(reason)s).",
                 name=name,
-                first=format_date(away.starts_on, "medium"),
-                last=format_date(away.ends_on, "medium"),
-                reason=away.reason or "—",
+                first=format_date(first, "medium"),
+                last=format_date(last, "medium"),
+                reason=why or "—",
             ),
             "deputy_id",
         )
-    clash = db.session.scalar(
-        sa.select(ReceptionDay)
-        .join(Assignment, Assignment.reception_day_id == ReceptionDay.id)
-        .where(
-            Assignment.deputy_id == deputy.id,
-            Assignment.status != "declined",
-            ReceptionDay.status != "cancelled",
-            ReceptionDay.id != day.id,
-            ReceptionDay.starts_at < day.ends_at,
-            ReceptionDay.ends_at > day.starts_at,
-        )
-        .order_by(ReceptionDay.starts_at)
-    )
-    if clash is not None:
+    if reason == BUSY_ELSEWHERE:
+        held = duties.clash(deputy.id, day.day, day.starts_at, day.ends_at)
+        clash = db.session.get(ReceptionDay, held.ref)
         raise DomainError(
             _l(
                 "%(name)s already holds a reception day at %(workroom)s at that time (%(when)s).",
@@ -153,39 +160,24 @@ def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
             "deputy_id",
         )
     warnings: list[str] = []
-    if deputy.monthly_cap is not None:
-        first = day.day.replace(day=1)
-        last = first + relativedelta(months=1) - dt.timedelta(days=1)
-        held = db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Assignment)
-            .join(ReceptionDay, ReceptionDay.id == Assignment.reception_day_id)
-            .where(
-                Assignment.deputy_id == deputy.id,
-                Assignment.status != "declined",
-                ReceptionDay.status != "cancelled",
-                ReceptionDay.id != day.id,
-                ReceptionDay.day.between(first, last),
+    if why_not(candidate, slot, duties) == AT_CAP:
+        warnings.append(
+            _(
+                "%(name)s now holds %(count)s reception days in %(month)s, over the "
+                "monthly cap of %(cap)s.",
+                name=name,
+                count=duties.in_month(deputy.id, day.day) + 1,
+                month=format_date(day.day.replace(day=1), "yyyy-MM"),
+                cap=deputy.monthly_cap,
             )
         )
-        if held >= deputy.monthly_cap:
-            warnings.append(
-                _(
-                    "%(name)s now holds %(count)s reception days in %(month)s, over the "
-                    "monthly cap of %(cap)s.",
-                    name=name,
-                    count=held + 1,
-                    month=format_date(first, "yyyy-MM"),
-                    cap=deputy.monthly_cap,
-                )
-            )
     return warnings
 
 
 @dataclass(frozen=True)
 class Option:
     """A deputy who might take a place on a day: ``reason`` is None when free, else
-    "unavailable", "at_cap" or "busy_elsewhere" (the roster's words)."""
+    "unavailable", "at_cap" or "busy_elsewhere" (see :func:`roster.why_not`)."""
 
     deputy: Deputy
     served_12m: int
@@ -203,7 +195,7 @@ def deputy_options(day: ReceptionDay) -> list[Option]:
     pool = [c for c in candidates if c.deputy_id not in taken]
     if not pool:
         return []
-    slot = Slot(day.id, day.workroom_id, day.day, day.starts_at, day.ends_at, len(pool))
+    slot = _slot(day, len(pool))
     ranked = assign_deputies([slot], pool, commitments).assignments[day.id]
     deputies = {
         d.id: d
@@ -211,36 +203,14 @@ def deputy_options(day: ReceptionDay) -> list[Option]:
             sa.select(Deputy).where(Deputy.id.in_([c.deputy_id for c in pool]))
         )
     }
-    month_load: dict[int, int] = defaultdict(int)
-    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    for held in commitments:
-        if (held.day.year, held.day.month) == (day.day.year, day.day.month):
-            month_load[held.deputy_id] += 1
-        if held.day == day.day:
-            busy[held.deputy_id].append((held.start, held.end))
     by_id = {c.deputy_id: c for c in pool}
     options = [Option(deputies[i], by_id[i].served_12m, by_id[i].last_served, None) for i in ranked]
-    free = set(ranked)
-    others = []
-    for candidate in pool:
-        if candidate.deputy_id in free:
-            continue
-        if any(a <= day.day <= b for a, b in candidate.unavailable):
-            reason = "unavailable"
-        elif candidate.monthly_cap is not None and (
-            month_load[candidate.deputy_id] >= candidate.monthly_cap
-        ):
-            reason = "at_cap"
-        else:
-            reason = "busy_elsewhere"
-        others.append(
-            Option(
-                deputies[candidate.deputy_id],
-                candidate.served_12m,
-                candidate.last_served,
-                reason,
-            )
-        )
+    free, duties = set(ranked), Duties(commitments)
+    others = [
+        Option(deputies[c.deputy_id], c.served_12m, c.last_served, why_not(c, slot, duties))
+        for c in pool
+        if c.deputy_id not in free
+    ]
     others.sort(key=lambda o: (o.deputy.name, o.deputy.id))
     return options + others
 

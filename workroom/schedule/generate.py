@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -148,36 +149,49 @@ def generate_roster(
 
 
 def _load_people(
-    scope: list[int], start: dt.date, end: dt.date, replaced: set[ReceptionDay]
+    scope: list[int],
+    start: dt.date,
+    end: dt.date,
+    replaced: set[ReceptionDay],
+    deputy_ids: Iterable[int] | None = None,
 ) -> tuple[list[Candidate], list[Commitment]]:
     """The active deputies attached to the workrooms in scope, with their absences,
-    history and the receptions they already hold around the period."""
-    attachments = db.session.execute(
-        sa.select(deputy_workroom.c.deputy_id, deputy_workroom.c.workroom_id)
-        .join(Deputy, Deputy.id == deputy_workroom.c.deputy_id)
-        .where(Deputy.active.is_(True), deputy_workroom.c.workroom_id.in_(scope))
-    ).all()
-    rooms: dict[int, set[int]] = defaultdict(set)
-    for deputy_id, workroom_id in attachments:
-        rooms[deputy_id].add(workroom_id)
-    if not rooms:
-        return [], []
-    attached = (
+    history and the receptions they already hold around the period (each commitment's
+    ``ref`` is its reception day id), leaving out the days in ``replaced``.
+
+    Given ``deputy_ids``, those of them that are active instead, attached or not: one
+    attached to no workroom in scope comes with empty ``workroom_ids``.
+    """
+    chosen: Any = (
         sa.select(deputy_workroom.c.deputy_id)
         .where(deputy_workroom.c.workroom_id.in_(scope))
         .scalar_subquery()
+        if deputy_ids is None
+        else list(deputy_ids)
     )
     caps = dict(
         db.session.execute(
-            sa.select(Deputy.id, Deputy.monthly_cap).where(Deputy.id.in_(attached))
+            sa.select(Deputy.id, Deputy.monthly_cap).where(
+                Deputy.id.in_(chosen), Deputy.active.is_(True)
+            )
         ).all()
     )
+    if not caps:
+        return [], []
+    rooms: dict[int, set[int]] = {deputy_id: set() for deputy_id in caps}
+    for deputy_id, workroom_id in db.session.execute(
+        sa.select(deputy_workroom.c.deputy_id, deputy_workroom.c.workroom_id).where(
+            deputy_workroom.c.deputy_id.in_(chosen), deputy_workroom.c.workroom_id.in_(scope)
+        )
+    ):
+        if deputy_id in rooms:
+            rooms[deputy_id].add(workroom_id)
 
     absences: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for deputy_id, first, last in db.session.execute(
         sa.select(Unavailability.deputy_id, Unavailability.starts_on, Unavailability.ends_on)
         .where(
-            Unavailability.deputy_id.in_(attached),
+            Unavailability.deputy_id.in_(chosen),
             Unavailability.starts_on <= end,
             Unavailability.ends_on >= start,
         )
@@ -204,7 +218,7 @@ def _load_people(
         )
         .join(ReceptionDay, ReceptionDay.id == Assignment.reception_day_id)
         .where(
-            Assignment.deputy_id.in_(attached),
+            Assignment.deputy_id.in_(chosen),
             Assignment.status != "declined",
             ReceptionDay.status != "cancelled",
             ReceptionDay.day.between(history_from, month_last),
@@ -216,13 +230,13 @@ def _load_people(
             if day < start and day > last_served.get(deputy_id, dt.date.min):
                 last_served[deputy_id] = day
         if day >= month_first and day_id not in replaced_ids:
-            commitments.append(Commitment(deputy_id, day, starts_at, ends_at))
+            commitments.append(Commitment(deputy_id, day, starts_at, ends_at, day_id))
 
     candidates = [
         Candidate(
             deputy_id=deputy_id,
             workroom_ids=frozenset(rooms[deputy_id]),
-            monthly_cap=caps.get(deputy_id),
+            monthly_cap=caps[deputy_id],
             unavailable=tuple(absences.get(deputy_id, ())),
             served_12m=served.get(deputy_id, 0),
             last_served=last_served.get(deputy_id),

@@ -152,6 +152,43 @@ def fairness(workroom: Workroom, start: dt.date, end: dt.date) -> Fairness:
     return Fairness(days=days, groups=groups, spread=spread)
 
 
+@dataclass
+class WorkroomDrafts:
+    """A workroom's drafts in a period, in order, and how fairly the period falls."""
+
+    workroom: Workroom
+    days: list[ReceptionDay]
+    fairness: Fairness
+
+
+@dataclass
+class PeriodPreview:
+    """What publishing [start, end] would publish: the drafts that have not begun, per
+    workroom in the order of their first day, and the days already published."""
+
+    drafts: list[ReceptionDay]
+    published: list[ReceptionDay]
+    rooms: list[WorkroomDrafts]
+
+
+def preview_period(
+    workroom: Workroom | None, start: dt.date, end: dt.date, now: dt.datetime
+) -> PeriodPreview:
+    """The preview of [start, end] for one workroom (all when None)."""
+    now = as_utc_naive(now)
+    days = days_between(workroom, start, end)
+    drafts = [d for d in days if d.status == "draft" and d.starts_at > now]
+    by_room: dict[int, list[ReceptionDay]] = {}
+    for day in drafts:
+        by_room.setdefault(day.workroom_id, []).append(day)
+    rooms = [
+        WorkroomDrafts(rows[0].workroom, rows, fairness(rows[0].workroom, start, end))
+        for rows in by_room.values()
+    ]
+    published = [d for d in days if d.status == "published"]
+    return PeriodPreview(drafts=drafts, published=published, rooms=rooms)
+
+
 def publish_days(
     workroom: Workroom | None,
     start: dt.date,

@@ -2,9 +2,10 @@
 
 ``assign_deputies`` walks the slots in time order (start, then workroom id, end, key) and
 gives each one the best-ranked eligible deputies attached to its workroom. A deputy is
-eligible for a slot when they are not unavailable that day, not at their monthly cap
-(counting what they already hold that month) and not busy at an overlapping time
-anywhere (earlier picks of this run and the commitments given).
+eligible unless :func:`why_not` gives a reason: unavailable that day, at their monthly
+cap (counting what they already hold that month) or busy at an overlapping time
+anywhere (the commitments given and the earlier picks of this run). The options offered
+for a day and the check before a change by hand ask the same function.
 
 Rank, best first:
 
@@ -30,8 +31,20 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-REASONS = ("unavailable", "at_cap", "busy_elsewhere")
+from flask_babel import force_locale, ngettext, pgettext
+from flask_babel import gettext as _
+
+from workroom.i18n import normalize_locale
+
+# Why a deputy may not hold a slot, in the order :func:`why_not` asks. An explanation
+# counts the attached deputies under the last three.
+NOT_ATTACHED = "not_attached"
+UNAVAILABLE = "unavailable"
+AT_CAP = "at_cap"
+BUSY_ELSEWHERE = "busy_elsewhere"
+REASONS = (UNAVAILABLE, AT_CAP, BUSY_ELSEWHERE)
 
 
 @dataclass(frozen=True)
@@ -69,12 +82,95 @@ class Candidate:
 @dataclass(frozen=True)
 class Commitment:
     """A reception the deputy already holds outside this run: busy then, and it counts
-    towards the cap of its month."""
+    towards the cap of its month. ``ref`` names it for the caller (a reception day id)."""
 
     deputy_id: int
     day: dt.date
     start: dt.datetime
     end: dt.datetime
+    ref: Hashable = None
+
+
+class Duties:
+    """What each deputy holds: how many reception days in each month (they count towards
+    the cap) and their time windows on each day (busy then). Built from commitments; the
+    solver adds its picks as it goes."""
+
+    __slots__ = ("_per_month", "_windows")
+
+    def __init__(self, commitments: Iterable[Commitment] = ()) -> None:
+        self._per_month: dict[tuple[int, int, int], int] = defaultdict(int)
+        self._windows: dict[
+            tuple[int, dt.date], list[tuple[dt.datetime, dt.datetime, Hashable]]
+        ] = defaultdict(list)
+        for held in commitments:
+            self.add(held.deputy_id, held.day, held.start, held.end, held.ref)
+
+    def add(
+        self,
+        deputy_id: int,
+        day: dt.date,
+        start: dt.datetime,
+        end: dt.datetime,
+        ref: Hashable = None,
+    ) -> None:
+        self._per_month[(deputy_id, day.year, day.month)] += 1
+        self._windows[(deputy_id, day)].append((start, end, ref))
+
+    def in_month(self, deputy_id: int, day: dt.date) -> int:
+        """How many reception days the deputy holds in the month of ``day``."""
+        return self._per_month.get((deputy_id, day.year, day.month), 0)
+
+    def clash(
+        self, deputy_id: int, day: dt.date, start: dt.datetime, end: dt.datetime
+    ) -> Commitment | None:
+        """The earliest reception of the deputy overlapping [start, end) on ``day``."""
+        hits = [w for w in self._windows.get((deputy_id, day), ()) if w[0] < end and start < w[1]]
+        if not hits:
+            return None
+        first, last, ref = min(hits, key=lambda w: w[0])
+        return Commitment(deputy_id, day, first, last, ref)
+
+
+def absence_on(candidate: Candidate, day: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first of the candidate's unavailable periods that covers ``day``, or None."""
+    for first, last in candidate.unavailable:
+        if first <= day <= last:
+            return first, last
+    return None
+
+
+def why_not(
+    candidate: Candidate, slot: Slot, duties: Duties, *, over_cap: bool = False
+) -> str | None:
+    """Why the deputy may not hold the slot, or None when they may.
+
+    The first that applies: NOT_ATTACHED (not attached to the slot's workroom),
+    UNAVAILABLE (an unavailable period covers the day), AT_CAP (already holds
+    ``monthly_cap`` reception days in the day's month), BUSY_ELSEWHERE (holds a reception
+    at an overlapping time that day). ``over_cap=True`` leaves the cap out: a change by
+    hand may go over it, with a warning; the solver never does.
+    """
+    # The solver asks this for every attached deputy of every slot, so the lookups in
+    # Duties are spelled out here rather than called as methods.
+    day, deputy_id = slot.day, candidate.deputy_id
+    if slot.workroom_id not in candidate.workroom_ids:
+        return NOT_ATTACHED
+    if candidate.unavailable and absence_on(candidate, day) is not None:
+        return UNAVAILABLE
+    cap = candidate.monthly_cap
+    if (
+        cap is not None
+        and not over_cap
+        and duties._per_month.get((deputy_id, day.year, day.month), 0) >= cap
+    ):
+        return AT_CAP
+    windows = duties._windows.get((deputy_id, day))
+    if windows:
+        start, end = slot.start, slot.end
+        if any(s < end and start < e for s, e, _ in windows):
+            return BUSY_ELSEWHERE
+    return None
 
 
 @dataclass(frozen=True)
@@ -138,8 +234,8 @@ def tie_break(deputy_id: int, workroom_id: int) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _overlaps(intervals: list[tuple[dt.datetime, dt.datetime]], start, end) -> bool:
-    return any(s < end and start < e for s, e in intervals)
+# The deputy id of an entry of the solver's ranking (served, last served, tie, deputy id).
+_deputy_of = itemgetter(3)
 
 
 def assign_deputies(
@@ -160,26 +256,15 @@ def assign_deputies(
             raise ValueError(f"deputy {candidate.deputy_id} given twice")
         by_id[candidate.deputy_id] = candidate
 
-    ranked_ids = sorted(by_id)
-    pool: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for deputy_id in ranked_ids:
-        for workroom_id in by_id[deputy_id].workroom_ids:
-            pool[workroom_id].append((deputy_id, tie_break(deputy_id, workroom_id)))
+    pool: dict[int, list[tuple[Candidate, int]]] = defaultdict(list)
+    for deputy_id in sorted(by_id):
+        candidate = by_id[deputy_id]
+        for workroom_id in candidate.workroom_ids:
+            pool[workroom_id].append((candidate, tie_break(deputy_id, workroom_id)))
 
     served = {d: c.served_12m for d, c in by_id.items()}
     last = {d: c.last_served.toordinal() if c.last_served else 0 for d, c in by_id.items()}
-    caps = {d: c.monthly_cap for d, c in by_id.items()}
-    absences = {
-        d: tuple(sorted((a.toordinal(), b.toordinal()) for a, b in c.unavailable))
-        for d, c in by_id.items()
-        if c.unavailable
-    }
-    month_load: dict[tuple[int, int, int], int] = defaultdict(int)
-    busy: dict[tuple[int, dt.date], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    for held in commitments:
-        if held.deputy_id in by_id:
-            month_load[(held.deputy_id, held.day.year, held.day.month)] += 1
-            busy[(held.deputy_id, held.day)].append((held.start, held.end))
+    duties = Duties(held for held in commitments if held.deputy_id in by_id)
 
     result = RosterResult()
     eligible_somewhere: dict[int, set[int]] = defaultdict(set)
@@ -190,30 +275,21 @@ def assign_deputies(
         members = pool.get(slot.workroom_id, ())
         counts = dict.fromkeys(REASONS, 0)
         eligible: list[tuple[int, int, int, int]] = []
-        for deputy_id, tie in members:
-            periods = absences.get(deputy_id)
-            if periods and any(a <= ordinal <= b for a, b in periods):
-                counts["unavailable"] += 1
+        for candidate, tie in members:
+            reason = why_not(candidate, slot, duties)
+            if reason is not None:
+                counts[reason] += 1
                 continue
-            cap = caps[deputy_id]
-            if cap is not None and month_load[(deputy_id, day.year, day.month)] >= cap:
-                counts["at_cap"] += 1
-                continue
-            intervals = busy.get((deputy_id, day))
-            if intervals and _overlaps(intervals, slot.start, slot.end):
-                counts["busy_elsewhere"] += 1
-                continue
+            deputy_id = candidate.deputy_id
             eligible.append((served[deputy_id], last[deputy_id], tie, deputy_id))
         eligible.sort()
-        chosen = [deputy_id for *_, deputy_id in eligible[: max(slot.needed, 0)]]
+        chosen = list(map(_deputy_of, eligible[: max(slot.needed, 0)]))
         for deputy_id in chosen:
             served[deputy_id] += 1
             last[deputy_id] = ordinal
-            month_load[(deputy_id, day.year, day.month)] += 1
-            busy[(deputy_id, day)].append((slot.start, slot.end))
+            duties.add(deputy_id, day, slot.start, slot.end, slot.key)
             picked_here[(slot.workroom_id, deputy_id)] += 1
-        seen = eligible_somewhere[slot.workroom_id]
-        seen.update(deputy_id for *_, deputy_id in eligible)
+        eligible_somewhere[slot.workroom_id].update(map(_deputy_of, eligible))
         result.assignments[slot.key] = chosen
         if len(chosen) < slot.needed:
             result.unfilled[slot.key] = Explanation(
@@ -227,41 +303,45 @@ def assign_deputies(
     return result
 
 
-def explain(explanation: Explanation, locale: object = "zh_Hans_CN") -> str:
-    """The explanation as a sentence, in Chinese for a "zh…" locale and English otherwise.
+def explain(explanation: Explanation, locale: object = None) -> str:
+    """The explanation as a sentence in ``locale`` ("zh_Hans_CN", "zh", "en"; the
+    reader's language when None):
 
     "需要2名代表，已安排1名：5名不可用，3名已达本月上限" /
     "needs 2 deputies, 1 assigned: 5 unavailable, 3 at their monthly cap".
+
+    Outside an app context there are no catalogs and the sentence is in English.
     """
-    e = explanation
-    if str(locale or "").lower().startswith("zh"):
-        reasons = []
-        if e.attached == 0:
-            reasons.append("本工作室没有联系代表")
-        if e.unavailable:
-            reasons.append(f"{e.unavailable}名不可用")
-        if e.at_cap:
-            reasons.append(f"{e.at_cap}名已达本月上限")
-        if e.busy_elsewhere:
-            reasons.append(f"{e.busy_elsewhere}名同一时间另有接待")
-        if 0 < e.attached < e.needed:
-            reasons.append(f"本工作室仅有{e.attached}名联系代表")
-        text = f"需要{e.needed}名代表，已安排{e.assigned}名"
-        return f"{text}：{'，'.join(reasons)}" if reasons else text
+    if locale is None:
+        return _explain(explanation)
+    with force_locale(normalize_locale(str(locale)) or str(locale)):
+        return _explain(explanation)
 
-    def deputies(n: int) -> str:
-        return f"{n} deputy" if n == 1 else f"{n} deputies"
 
+def _explain(e: Explanation) -> str:
     reasons = []
     if e.attached == 0:
-        reasons.append("no deputy is attached to this workroom")
+        reasons.append(_("no deputy is attached to this workroom"))
     if e.unavailable:
-        reasons.append(f"{e.unavailable} unavailable")
+        reasons.append(_("%(num)s unavailable", num=e.unavailable))
     if e.at_cap:
-        reasons.append(f"{e.at_cap} at their monthly cap")
+        reasons.append(_("%(num)s at their monthly cap", num=e.at_cap))
     if e.busy_elsewhere:
-        reasons.append(f"{e.busy_elsewhere} busy elsewhere at that time")
+        reasons.append(_("%(num)s busy elsewhere at that time", num=e.busy_elsewhere))
     if 0 < e.attached < e.needed:
-        reasons.append(f"only {deputies(e.attached)} attached")
-    text = f"needs {deputies(e.needed)}, {e.assigned} assigned"
-    return f"{text}: {', '.join(reasons)}" if reasons else text
+        reasons.append(
+            ngettext("only %(num)s deputy attached", "only %(num)s deputies attached", e.attached)
+        )
+    text = ngettext(
+        "needs %(num)s deputy, %(assigned)s assigned",
+        "needs %(num)s deputies, %(assigned)s assigned",
+        e.needed,
+        assigned=e.assigned,
+    )
+    if not reasons:
+        return text
+    return _(
+        "%(summary)s: %(reasons)s",
+        summary=text,
+        reasons=pgettext("list separator", ", ").join(reasons),
+    )

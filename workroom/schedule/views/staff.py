@@ -36,14 +36,13 @@ from workroom.schedule.forms import (
     SwapRequestForm,
 )
 from workroom.schedule.models import Assignment, ReceptionDay, ReceptionRule, SwapRequest
+from workroom.schedule.overview import workroom_schedule, workroom_summaries
 from workroom.schedule.rules import build_rrule, describe_policy, parse_rrule
 
 bp = Blueprint("schedule", __name__, url_prefix="/staff")
 
 VIEW = "schedule.view"
 MANAGE = "schedule.manage"
-# How far ahead the overview lists reception days.
-OVERVIEW_MONTHS = 12
 
 
 def _locale() -> str:
@@ -103,48 +102,9 @@ def _require_all_workrooms() -> None:
 @auth_required()
 def index() -> Any:
     require(VIEW)
-    now = utcnow()
-    rooms = db.session.scalars(
-        scoped(sa.select(Workroom), Workroom, VIEW)
-        .where(Workroom.active.is_(True))
-        .order_by(Workroom.name)
-    ).all()
-    ids = [w.id for w in rooms]
-    upcoming = dict(
-        db.session.execute(
-            sa.select(ReceptionDay.workroom_id, sa.func.min(ReceptionDay.starts_at))
-            .where(
-                ReceptionDay.workroom_id.in_(ids),
-                ReceptionDay.status == "published",
-                ReceptionDay.starts_at > now,
-            )
-            .group_by(ReceptionDay.workroom_id)
-        ).all()
-    )
-    drafts = dict(
-        db.session.execute(
-            sa.select(ReceptionDay.workroom_id, sa.func.count())
-            .where(
-                ReceptionDay.workroom_id.in_(ids),
-                ReceptionDay.status == "draft",
-                ReceptionDay.starts_at > now,
-            )
-            .group_by(ReceptionDay.workroom_id)
-        ).all()
-    )
-    swaps = dict(
-        db.session.execute(
-            sa.select(SwapRequest.workroom_id, sa.func.count())
-            .where(SwapRequest.workroom_id.in_(ids), SwapRequest.status == "pending")
-            .group_by(SwapRequest.workroom_id)
-        ).all()
-    )
     return render_template(
         "schedule/index.html",
-        rooms=rooms,
-        upcoming=upcoming,
-        drafts=drafts,
-        swaps=swaps,
+        summaries=workroom_summaries(scoped(sa.select(Workroom), Workroom, VIEW), utcnow()),
         can_manage=allowed(MANAGE),
         all_workrooms=_is_admin_scope(),
         is_deputy=bool(getattr(current_user, "deputy_id", None)),
@@ -156,20 +116,7 @@ def index() -> Any:
 def overview(workroom_id: int) -> Any:
     workroom = _workroom(workroom_id, VIEW)
     now = utcnow()
-    today = local_date(now)
-    rules = db.session.scalars(
-        sa.select(ReceptionRule)
-        .where(ReceptionRule.workroom_id == workroom.id)
-        .order_by(ReceptionRule.active.desc(), ReceptionRule.valid_from, ReceptionRule.id)
-    ).all()
-    days = [
-        d
-        for d in periods.days_between(
-            workroom, today, today + relativedelta(months=OVERVIEW_MONTHS)
-        )
-        if d.ends_at > now
-    ]
-    drafts = [d for d in days if d.status == "draft"]
+    schedule = workroom_schedule(workroom, now)
     can_manage = allowed(MANAGE) and db.session.scalar(
         scoped(sa.select(Workroom.id).where(Workroom.id == workroom.id), Workroom, MANAGE)
     )
@@ -177,9 +124,9 @@ def overview(workroom_id: int) -> Any:
     return render_template(
         "schedule/overview.html",
         workroom=workroom,
-        rules=rules,
-        months=_by_month(days),
-        drafts=drafts,
+        rules=schedule.rules,
+        months=_by_month(schedule.days),
+        drafts=schedule.drafts,
         pending=pending,
         can_manage=bool(can_manage),
         locale=_locale(),
@@ -355,23 +302,15 @@ def _preview(workroom: Workroom | None) -> Any:
         start, end = _period_args(request.args)
     else:
         start, end = periods.period(local_date(now) + relativedelta(months=1), 1)
-    days = periods.days_between(workroom, start, end)
-    drafts = [d for d in days if d.status == "draft" and d.starts_at > now]
-    published = [d for d in days if d.status == "published"]
-    rooms: OrderedDict[int, dict[str, Any]] = OrderedDict()
-    for day in drafts:
-        entry = rooms.setdefault(day.workroom_id, {"workroom": day.workroom, "days": []})
-        entry["days"].append(day)
-    for entry in rooms.values():
-        entry["fairness"] = periods.fairness(entry["workroom"], start, end)
+    shown = periods.preview_period(workroom, start, end, now)
     return render_template(
         "schedule/preview.html",
         workroom=workroom,
         start=start,
         end=end,
-        rooms=list(rooms.values()),
-        drafts=drafts,
-        published=published,
+        rooms=shown.rooms,
+        drafts=shown.drafts,
+        published=shown.published,
         locale=_locale(),
         time_window=time_window,
     )
