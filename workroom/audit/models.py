@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workroom.audit.labels import action_label, object_label
 from workroom.clock import utcnow
 from workroom.db import db
 
@@ -24,3 +25,11 @@ class AuditEvent(db.Model):
     object_id: Mapped[str] = mapped_column(sa.String(40), default="")
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     client_address: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def object_label(self) -> str:
+        return object_label(self.object_type)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 from flask_security import auth_required
 
+from workroom.audit.labels import object_label
 from workroom.audit.models import AuditEvent
 from workroom.auth.permissions import require
 from workroom.db import db
@@ -63,5 +64,5 @@ def events() -> Any:
             "since": since.isoformat() if since else "",
             "until": until.isoformat() if until else "",
         },
-        object_types=[t for t in object_types if t],
+        object_types=sorted(((t, object_label(t)) for t in object_types if t), key=lambda o: o[1]),
     )
