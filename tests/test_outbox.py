@@ -440,3 +440,33 @@ def test_heartbeat_state_is_shown_with_a_warning_when_stale(client, db, login_as
 def test_only_admins_see_messages(client, db, login_as, make_workroom):
     login_as("liaison", workrooms=[make_workroom()])
     assert client.get("/staff/messages").status_code == 403
+
+
+def test_stored_errors_are_shown_in_the_reader_s_language(app, client, db, login_as):
+    from workroom.outbox.labels import error_label
+
+    app.config["SMS_WEBHOOK_URL"] = None
+    queue_sms("sms:no-gateway", MOBILE, "RECEPTION_REMINDER", {}, NOW)
+    db.session.commit()
+    assert deliver_due(NOW).total == 1
+    stored = message("sms:no-gateway").last_error
+    assert stored == "No SMS gateway is configured (SMS_WEBHOOK_URL)."
+
+    login_as("admin")
+    chinese = client.get("/staff/messages").get_data(as_text=True)
+    assert "未配置短信网关（设置项 SMS_WEBHOOK_URL），消息等待发送。" in chinese
+    assert stored not in chinese
+    english = client.get("/staff/messages", headers={"Accept-Language": "en"})
+    assert "No SMS gateway is configured (setting SMS_WEBHOOK_URL)" in english.get_data(
+        as_text=True
+    )
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert error_label("Recipient refused: 550 b'no such user'") == (
+            "邮件服务器拒收该收件人：550 b'no such user'"
+        )
+        assert error_label("ConnectionRefusedError: [Errno 111] refused") == (
+            "发送失败：ConnectionRefusedError: [Errno 111] refused"
+        )
+        # An error not known here is shown as it was stored.
+        assert error_label("Something new") == "Something new"
+    assert message("sms:no-gateway").last_error == stored

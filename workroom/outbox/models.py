@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workroom.clock import utcnow
 from workroom.db import db
+from workroom.outbox.labels import error_label
 from workroom.privacy import mask_phone
 
 CHANNELS = {"email": _l("Email"), "sms": _l("SMS")}
@@ -58,6 +59,11 @@ class OutboxMessage(db.Model):
     @property
     def masked_recipient(self) -> str:
         return mask_phone(self.recipient) if self.channel == "sms" else self.recipient
+
+    @property
+    def error_label(self) -> str:
+        """The last error in the reader's language (the stored text stays as it was)."""
+        return error_label(self.last_error)
 
     @property
     def status_label(self) -> str:
