@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL
 from tests.test_outbox import app_config, sms_gateway, smtp_server  # noqa: F401 (fixtures)
+from workroom.clock import utcnow
 from workroom.jobs import JOBS, jobs_cli
 from workroom.outbox.models import OutboxMessage
 from workroom.outbox.queue import message_id_for, queue_email
@@ -223,8 +224,9 @@ def test_two_runners_started_one_works_the_other_takes_over(
     smtp_server,  # noqa: F811
 ):
     app.config.update(FAST)
+    # The runners send what is due by the wall clock: queue the messages due now.
     for n in range(5):
-        queue_email(f"notice:{n}", f"deputy{n}@example.cn", "提醒", "正文", NOW)
+        queue_email(f"notice:{n}", f"deputy{n}@example.cn", "提醒", "正文", utcnow())
     db.session.commit()
 
     first = start_runner()
@@ -237,7 +239,7 @@ def test_two_runners_started_one_works_the_other_takes_over(
     active = heartbeats(db)[0][0]
 
     first.stop()
-    queue_email("notice:after", "li@example.cn", "提醒", "正文", NOW)
+    queue_email("notice:after", "li@example.cn", "提醒", "正文", utcnow())
     db.session.commit()
     wait_for(lambda: message_id_for("notice:after") in smtp_server.ids())
     assert {row[0] for row in heartbeats(db)} - {active}

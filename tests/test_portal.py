@@ -11,7 +11,7 @@ from tests import test_suggestion_views as base
 from tests.conftest import csrf_from, login
 from tests.test_suggestion_views import raise_suggestion, signed_in, text_of
 from workroom.audit.models import AuditEvent
-from workroom.clock import utcnow
+from workroom.clock import local_today, utcnow
 from workroom.suggestions import lifecycle
 from workroom.suggestions.models import Attachment, Suggestion
 
@@ -208,7 +208,7 @@ def test_confidential_citizens_never_reach_the_agency(app, client, db, world):
 
 
 def test_portal_deadline_filter(client, db, world):
-    today = dt.date.today()
+    today = local_today()  # the app's date (TIMEZONE), not the machine's
     late = raise_suggestion(db, world, title="逾期")
     fine = raise_suggestion(db, world, title="按时")
     late.reply_due = today - dt.timedelta(days=1)

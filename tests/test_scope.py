@@ -335,6 +335,15 @@ def world(db, make_area, make_workroom, make_deputy, make_agency, make_user) -> 
 # A reception day that has already begun: changes to it answer 409, so every role finds
 # it as it was.
 DAY_START = dt.datetime(2026, 3, 4, 1, 0)
+# The pages run the next morning: the day has begun (and ended), and today has no
+# reception day (see the visits entries above).
+THE_DAY_AFTER = DAY_START + dt.timedelta(days=1, hours=1)
+
+
+@pytest.fixture(autouse=True)
+def clock_the_day_after(time_machine):
+    """The pages compare the world's fixed days with the clock: hold it at THE_DAY_AFTER."""
+    time_machine.move_to(THE_DAY_AFTER.replace(tzinfo=dt.UTC), tick=True)
 
 
 def _side_objects(db, side: dict[str, Any], tag: str) -> dict[str, Any]:

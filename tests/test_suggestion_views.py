@@ -14,7 +14,7 @@ from tests.conftest import IsolatedClient, csrf_from, login, post_form
 from workroom.audit.models import AuditEvent
 from workroom.auth.permissions import scoped
 from workroom.categories.models import Category
-from workroom.clock import utcnow
+from workroom.clock import local_today, utcnow
 from workroom.places.models import Area
 from workroom.suggestions import lifecycle
 from workroom.suggestions.models import Suggestion
@@ -273,7 +273,7 @@ def test_agency_handlers_are_sent_to_the_portal(client, db, world):
 
 
 def test_list_filters(client, db, world):
-    today = dt.date.today()
+    today = local_today()  # the app's date (TIMEZONE), not the machine's
     air = raise_suggestion(db, world, title="空气")
     roads = raise_suggestion(db, world, code="urban-roads", title="道路")
     other = raise_suggestion(db, world, room="room_b", title="建设路")
