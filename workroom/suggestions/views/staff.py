@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from workroom.audit.log import record
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.categories.models import Category
-from workroom.clock import local_date, local_day_bounds, utcnow
+from workroom.clock import local_date, utcnow
 from workroom.db import db, writing
 from workroom.errors import Conflict, DomainError
 from workroom.forms import render_form
@@ -36,7 +36,7 @@ from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
 from workroom.suggestions import attachments, exports, lifecycle
-from workroom.suggestions.deadlines import DEADLINE_STATES, deadline_filter
+from workroom.suggestions.deadlines import DEADLINE_STATES
 from workroom.suggestions.forms import (
     DIRECT_SOURCES,
     AssignForm,
@@ -57,9 +57,9 @@ from workroom.suggestions.models import (
     STATUSES,
     Attachment,
     Suggestion,
-    SuggestionAgency,
     SuggestionCitizen,
 )
+from workroom.suggestions.queries import AGENCY_ROLES, SuggestionFilter, suggestions_query
 from workroom.suggestions.views.routing import category_choices
 from workroom.visits.models import Visit
 from workroom.workdays.calendar import WorkingCalendar, working_calendar
@@ -125,70 +125,44 @@ def calendar_around(today: dt.date) -> WorkingCalendar:
     return working_calendar(range(today.year - 1, today.year + 2))
 
 
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+# The filters each list takes from its query string.
+STAFF_FILTERS = ("status", "deadline", "category", "area", "agency", "workroom", "since", "until")
+PORTAL_FILTERS = ("status", "deadline", "role")
 
 
-def list_filters() -> dict[str, Any]:
-    """The list filters from the query string; unknown values are ignored."""
-    status = request.args.get("status", "")
-    deadline = request.args.get("deadline", "")
-    since, until = _date_arg("since"), _date_arg("until")
-    return {
-        "status": status if status in STATUSES else "",
-        "deadline": deadline if deadline in DEADLINE_STATES else "",
-        "category": request.args.get("category", 0, type=int) or 0,
-        "area": request.args.get("area", 0, type=int) or 0,
-        "agency": request.args.get("agency", 0, type=int) or 0,
-        "workroom": request.args.get("workroom", 0, type=int) or 0,
-        "since": since.isoformat() if since else "",
-        "until": until.isoformat() if until else "",
-    }
+def list_filter(
+    names: Collection[str] = STAFF_FILTERS, *, agency_id: int | None = None
+) -> SuggestionFilter:
+    """The list filter from the query string, read from the arguments in ``names``
+    only; unknown or malformed values are ignored. ``role`` is the part ``agency_id``
+    (the portal's own agency) plays."""
+    args = {name: request.args.get(name, "") for name in names}
 
+    def number(name: str) -> int | None:
+        try:
+            return int(args.get(name, "")) or None
+        except ValueError:
+            return None
 
-def _area_subtree(area_id: int) -> sa.Select:
-    tree = sa.select(Area.id).where(Area.id == area_id).cte("area_subtree", recursive=True)
-    tree = tree.union_all(sa.select(Area.id).where(Area.parent_id == tree.c.id))
-    return sa.select(tree.c.id)
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
 
-
-def apply_filters(
-    stmt: sa.Select, filters: dict[str, Any], today: dt.date, calendar: WorkingCalendar
-) -> sa.Select:
-    if filters.get("status"):
-        stmt = stmt.where(Suggestion.status == filters["status"])
-    if filters.get("deadline"):
-        stmt = stmt.where(deadline_filter(filters["deadline"], today, calendar))
-    if filters.get("category"):
-        children = sa.select(Category.id).where(Category.parent_id == filters["category"])
-        stmt = stmt.where(
-            sa.or_(
-                Suggestion.category_id == filters["category"],
-                Suggestion.category_id.in_(children),
-            )
-        )
-    if filters.get("area"):
-        stmt = stmt.where(Suggestion.area_id.in_(_area_subtree(filters["area"])))
-    if filters.get("agency"):
-        stmt = stmt.where(
-            Suggestion.id.in_(
-                sa.select(SuggestionAgency.suggestion_id).where(
-                    SuggestionAgency.agency_id == filters["agency"]
-                )
-            )
-        )
-    if filters.get("workroom"):
-        stmt = stmt.where(Suggestion.workroom_id == filters["workroom"])
-    if filters.get("since"):
-        start = local_day_bounds(dt.date.fromisoformat(filters["since"]))[0]
-        stmt = stmt.where(Suggestion.created_at >= start)
-    if filters.get("until"):
-        end = local_day_bounds(dt.date.fromisoformat(filters["until"]))[1]
-        stmt = stmt.where(Suggestion.created_at < end)
-    return stmt
+    status, deadline, role = args.get("status"), args.get("deadline"), args.get("role")
+    role = role if role in AGENCY_ROLES and agency_id else ""
+    return SuggestionFilter(
+        status=status if status in STATUSES else "",
+        deadline=deadline if deadline in DEADLINE_STATES else "",
+        category_id=number("category"),
+        area_id=number("area"),
+        agency_id=agency_id if role else number("agency"),
+        agency_role=role,
+        workroom_id=number("workroom"),
+        since=day("since"),
+        until=day("until"),
+    )
 
 
 def list_options() -> list[Any]:
@@ -249,10 +223,8 @@ def index() -> Any:
         return redirect(url_for("portal.index"))
     today = local_date(utcnow())
     calendar = calendar_around(today)
-    filters = list_filters()
-    stmt = apply_filters(
-        scoped(sa.select(Suggestion), Suggestion, "suggestion.view"), filters, today, calendar
-    ).order_by(Suggestion.created_at.desc(), Suggestion.id.desc())
+    filters = list_filter()
+    stmt = suggestions_query(filters, user=actor(), today=today, calendar=calendar)
     fmt = request.args.get("format", "")
     if fmt in EXPORT_FORMATS:
         return export_response(stmt, fmt, hide_confidential=False, today=today, calendar=calendar)
