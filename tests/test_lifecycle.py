@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from workroom.audit.models import AuditEvent
 from workroom.categories.models import Category
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.models import OutboxMessage
@@ -169,6 +170,60 @@ def test_submit_takes_name_and_phone_from_the_visit_and_checks_input(db, world):
     with pytest.raises(DomainError) as caught:
         new(db, world, source="rumour")
     assert caught.value.field == "source"
+
+
+def test_submit_refuses_an_inactive_category_or_area(db, world):
+    noise = category(db, "environment-noise")
+    noise.active = False
+    db.session.commit()
+    with pytest.raises(DomainError) as caught:
+        new(db, world, code="environment-noise")
+    assert caught.value.field == "category_id"
+    noise.active = True
+    world["street"].active = False
+    db.session.commit()
+    with pytest.raises(DomainError) as caught:
+        new(db, world)
+    assert caught.value.field == "area_id"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 0
+
+
+def audit(db, action: str) -> list[tuple]:
+    rows = db.session.execute(
+        sa.select(AuditEvent.object_id, AuditEvent.actor_id, AuditEvent.at, AuditEvent.summary)
+        .where(AuditEvent.action == action)
+        .order_by(AuditEvent.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_raising_assigning_and_merging_are_audited_with_their_actor(db, world):
+    staff = world["staff"]
+    s = new(db, world, code="other", title="路灯不亮")
+    assert audit(db, "suggestion.create") == [
+        (str(s.id), world["liaison"].id, NOW, f"{s.tracking_code}: 路灯不亮")
+    ]
+    lifecycle.assign(s, lead_agency=world["other"], now=NOW + DAY, actor=staff)
+    assert audit(db, "suggestion.assign") == [
+        (str(s.id), staff.id, NOW + DAY, f"{s.tracking_code} → 水利局")
+    ]
+    duplicate = new(db, world)
+    lifecycle.merge(duplicate, into=s, now=NOW + 2 * DAY, actor=staff)
+    db.session.commit()
+    assert audit(db, "suggestion.merge") == [
+        (
+            str(duplicate.id),
+            staff.id,
+            NOW + 2 * DAY,
+            f"{duplicate.tracking_code} → {s.tracking_code}",
+        )
+    ]
+    # A refused step writes nothing.
+    with pytest.raises(Conflict):
+        lifecycle.merge(duplicate, into=s, now=NOW, actor=staff)
+    assert len(audit(db, "suggestion.merge")) == 1
+    assert len(audit(db, "suggestion.create")) == 2
 
 
 def test_tracking_codes_are_unique(db, world):

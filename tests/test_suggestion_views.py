@@ -527,5 +527,17 @@ def test_demo_gives_every_account_work_and_runs_once(app, db):
     assert db.session.scalar(
         sa.select(sa.func.count()).select_from(Suggestion).where(Suggestion.confidential)
     )
+    # Played through the lifecycle, the demo is audited as the pages are.
+    audited = dict(
+        db.session.execute(
+            sa.select(AuditEvent.action, sa.func.count())
+            .where(AuditEvent.action.in_(["suggestion.create", "suggestion.merge"]))
+            .group_by(AuditEvent.action)
+        ).all()
+    )
+    assert audited == {
+        "suggestion.create": db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)),
+        "suggestion.merge": statuses["merged"],
+    }
     again = seed_demo(password="demo-password-123", now=now)
     assert again.created["suggestions"] == 0

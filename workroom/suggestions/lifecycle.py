@@ -5,7 +5,8 @@ with returns (退办), extensions, co-handlers' opinions, re-handling (重新办
 merging (并案办理). Each step is one function: it checks the step is allowed (a
 Conflict, HTTP 409, when the state does not fit; a DomainError naming the field for
 bad input) before changing anything, appends exactly one event to a timeline, and
-queues its notifications in the outbox. The caller commits.
+queues its notifications in the outbox. Raising, assigning and merging a suggestion
+are also written to the audit log. The caller commits.
 
 ``now`` is the moment of the step (naive UTC, or aware); deadlines count local dates
 in the configured zone. ``actor`` is the signed-in user, or None for the system.
@@ -24,6 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workroom.audit.log import record
 from workroom.categories.models import Category
 from workroom.clock import as_utc_naive, local_date
 from workroom.db import db
@@ -321,17 +323,17 @@ def submit(
     otherwise it waits in triage with the reason stored. ``citizens`` are dicts with
     "visit", "name" and "phone"; a visit supplies the name and phone not given.
     ``deadline_policy`` overrides the rule's ("citizen" or "deputy"); without a rule
-    a deputy's suggestion follows the deputy policy.
-    Raises DomainError for a missing title, content, category or area, an unknown
-    source or policy, or a malformed phone number.
+    a deputy's suggestion follows the deputy policy. Audited as "suggestion.create".
+    Raises DomainError for a missing title or content, a missing or inactive category
+    or area, an unknown source or policy, or a malformed phone number.
     """
     title = _text(title, "title", required=True, limit=TITLE_MAX, message=_l("Enter a title."))
     content = _text(
         content, "content", required=True, limit=TEXT_MAX, message=_l("Describe the suggestion.")
     )
-    if category is None:
+    if category is None or not category.active:
         raise DomainError(_l("Choose a category."), "category_id")
-    if area is None:
+    if area is None or not area.active:
         raise DomainError(_l("Choose an area."), "area_id")
     if source not in SOURCES:
         raise DomainError(_l("Choose where the suggestion comes from."), "source")
@@ -365,17 +367,24 @@ def submit(
     decision = route(category, area)
     if decision.rule is None:
         s.routing_reason = decision.reason[:500]
-        return s
-    _assign_to(
+    else:
+        _assign_to(
+            s,
+            lead=decision.lead_agency,  # type: ignore[arg-type]
+            co=decision.co_agencies,
+            now=now,
+            actor=actor,
+            reason=decision.reason,
+            rule=decision.rule,
+            group=decision.group,
+            policy=deadline_policy or decision.deadline_policy,
+        )
+    record(
+        "suggestion.create",
         s,
-        lead=decision.lead_agency,  # type: ignore[arg-type]
-        co=decision.co_agencies,
-        now=now,
+        summary=f"{s.tracking_code}: {s.title}",
         actor=actor,
-        reason=decision.reason,
-        rule=decision.rule,
-        group=decision.group,
-        policy=deadline_policy or decision.deadline_policy,
+        at=as_utc_naive(now),
     )
     return s
 
@@ -398,9 +407,10 @@ def assign(
 
     Deadlines start again from ``now``. A reason is required when re-routing, when
     ``override`` is set, and when the lead agency differs from the one the rules
-    choose. Raises Conflict unless the suggestion is in triage, assigned or accepted,
-    or when nothing would change; DomainError for a missing or inactive agency, the
-    lead among the co-handlers, a missing reason or an unknown policy.
+    choose. Audited as "suggestion.assign". Raises Conflict unless the suggestion is
+    in triage, assigned or accepted, or when nothing would change; DomainError for a
+    missing or inactive agency, the lead among the co-handlers, a missing reason or an
+    unknown policy.
     """
     _require_status(
         s, ("triage", *OPEN), _l("Only a suggestion in triage or being handled can be assigned.")
@@ -441,6 +451,13 @@ def assign(
         rule=decision.rule if follows_rule else None,
         group=decision.group,
         policy=policy,
+    )
+    record(
+        "suggestion.assign",
+        s,
+        summary=f"{s.tracking_code} → {lead.name}",
+        actor=actor,
+        at=as_utc_naive(now),
     )
 
 
@@ -818,8 +835,9 @@ def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: A
     """Handle ``duplicate`` together with ``into`` (并案办理): it stops being handled on
     its own, and its citizens are answered and followed up with ``into``'s.
 
-    Suggestions merged into ``duplicate`` move to ``into``. Raises Conflict when both
-    are the same, or either is answered, closed or merged.
+    Suggestions merged into ``duplicate`` move to ``into``. Audited as
+    "suggestion.merge". Raises Conflict when both are the same, or either is answered,
+    closed or merged.
     """
     if duplicate.id == into.id:
         raise Conflict(_l("A suggestion cannot be merged into itself."))
@@ -832,3 +850,10 @@ def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: A
     duplicate.accept_due = duplicate.reply_due = None
     _cancel_pending(duplicate, now)
     _event(duplicate, "merged", now=now, actor=actor, public=True, detail=str(into.id))
+    record(
+        "suggestion.merge",
+        duplicate,
+        summary=f"{duplicate.tracking_code} → {into.tracking_code}",
+        actor=actor,
+        at=as_utc_naive(now),
+    )

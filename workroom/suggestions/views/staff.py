@@ -313,12 +313,6 @@ def new() -> Any:
         stored: list[Attachment] = []
         try:
             uploads = attachments.read_uploads(form.attachments.data or [])
-            category = db.session.get(Category, form.category_id.data)
-            area = db.session.get(Area, form.area_id.data)
-            if category is None or not category.active:
-                raise DomainError(_l("Choose a category."), "category_id")
-            if area is None or not area.active:
-                raise DomainError(_l("Choose an area."), "area_id")
             workroom = (
                 db.session.get(Workroom, form.workroom_id.data) if form.workroom_id.data else None
             )
@@ -337,8 +331,8 @@ def new() -> Any:
             s = lifecycle.submit(
                 title=form.title.data,
                 content=form.content.data,
-                category=category,
-                area=area,
+                category=db.session.get(Category, form.category_id.data),
+                area=db.session.get(Area, form.area_id.data),
                 source=form.source.data,
                 now=now,
                 actor=user,
@@ -349,7 +343,6 @@ def new() -> Any:
             )
             for upload in uploads:
                 stored.append(attachments.store(s, upload, kind="citizen", now=now, actor=user))
-            record("suggestion.create", s, summary=f"{s.tracking_code}: {s.title}")
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -549,7 +542,6 @@ def assign(suggestion_id: int) -> Any:
             override=form.override.data,
             deadline_policy=form.deadline_policy.data or None,
         )
-        record("suggestion.assign", s, summary=f"{s.tracking_code} → {lead.name}")
         return _("Assigned to %(agency)s.", agency=lead.name)
 
     return _step(s, "assign", form, step)
@@ -630,7 +622,6 @@ def merge(suggestion_id: int) -> Any:
 
     def step() -> str:
         lifecycle.merge(s, into=into, now=utcnow(), actor=actor())
-        record("suggestion.merge", s, summary=f"{s.tracking_code} → {into.tracking_code}")
         return _("Merged into %(code)s.", code=into.tracking_code)
 
     return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"merge": form})
