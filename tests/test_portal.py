@@ -230,6 +230,17 @@ def test_merged_duplicate_shows_as_merged(client, db, world):
     assert db.session.get(Suggestion, second.id).status == "merged"
 
 
+def test_portal_shows_the_routing_decision_in_the_readers_language(client, db, world):
+    s = raise_suggestion(db, world)
+    login(client, world["agency1"])
+    url = f"/agency/suggestions/{s.id}"
+    english = text_of(client.get(url))
+    assert "Matched: Ecology and environment × 岳塘区 → 生态环境分局" in english
+    chinese = text_of(client.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert "匹配：生态环境 × 岳塘区 → 生态环境分局" in chinese
+    assert "Matched" not in chinese
+
+
 def test_portal_takes_only_its_own_filters(app, client, db, world):
     mine = raise_suggestion(db, world, title="下摄司的事")
     other_room = raise_suggestion(db, world, room="room_b", title="建设路的事")

@@ -53,7 +53,7 @@ from workroom.suggestions.models import (
     SuggestionCitizen,
     SuggestionEvent,
 )
-from workroom.suggestions.routing import route
+from workroom.suggestions.routing import RouteDecision, route
 from workroom.visits.checkin import new_receipt_code
 from workroom.visits.models import Visit
 from workroom.workdays.calendar import working_days_between
@@ -223,6 +223,29 @@ def _email_liaisons(s: Suggestion, key: str, subject: str, line: str, now: dt.da
         email_if_address(f"{key}:user{user.id}", user.email, subject, body, now)
 
 
+def _set_routing(
+    s: Suggestion,
+    kind: str,
+    *,
+    decision: RouteDecision | None = None,
+    agency: Agency | None = None,
+    note: str = "",
+) -> None:
+    """Store how ``s`` was routed: ``kind`` (ROUTING_KINDS), the rule, category and area
+    of the rules' ``decision`` when it is a "rule" or "no_rule" one, the ``agency`` it
+    goes to or comes back from, and the reason a person gave."""
+    rule = category = area = None
+    if decision is not None and kind in ("rule", "no_rule"):
+        rule, category, area = decision.rule, decision.matched_category, decision.matched_area
+    s.routing_kind = kind
+    s.routing_rule = rule
+    s.routing_category = category
+    s.routing_area = area
+    s.routing_agency = agency
+    s.routing_note = note[:500]
+    s.routing_reason = ""
+
+
 def _assign_to(
     s: Suggestion,
     *,
@@ -230,15 +253,11 @@ def _assign_to(
     co: list[Agency],
     now: dt.datetime,
     actor: Any,
-    reason: str,
-    rule: Any,
     group: Any,
     policy: str,
 ) -> None:
     s.status = "assigned"
     s.lead_agency = lead
-    s.routing_rule = rule
-    s.routing_reason = reason[:500]
     s.group = group
     s.deadline_policy = policy
     s.assigned_at = as_utc_naive(now)
@@ -246,7 +265,16 @@ def _assign_to(
     s.accept_due, s.reply_due = compute_deadlines(policy, local_date(now))
     _set_agencies(s, lead, co)
     _cancel_pending(s, now)
-    _event(s, "assigned", now=now, actor=actor, note=s.routing_reason, public=True, agency=lead)
+    _event(
+        s,
+        "assigned",
+        now=now,
+        actor=actor,
+        note=s.routing_note,
+        public=True,
+        agency=lead,
+        detail=s.routing_kind,
+    )
     with _notice_language():
         subject = _("New suggestion assigned: %(code)s", code=s.tracking_code)
         lead_line = _(
@@ -319,8 +347,8 @@ def submit(
     """Record a new suggestion and route it.
 
     It gets a tracking code of 8 unambiguous characters. A matching routing rule
-    assigns it at once (lead and co-handling agencies, deadlines, the rule's reason);
-    otherwise it waits in triage with the reason stored. ``citizens`` are dicts with
+    assigns it at once (lead and co-handling agencies, deadlines); otherwise it waits
+    in triage. Either way the decision is stored. ``citizens`` are dicts with
     "visit", "name" and "phone"; a visit supplies the name and phone not given.
     ``deadline_policy`` overrides the rule's ("citizen" or "deputy"); without a rule
     a deputy's suggestion follows the deputy policy. Audited as "suggestion.create".
@@ -353,6 +381,8 @@ def submit(
         deputy=deputy,
         raised_by_id=getattr(actor, "id", None),
         deadline_policy=deadline_policy or ("deputy" if source == "deputy" else "citizen"),
+        routing_kind="",
+        routing_note="",
         routing_reason="",
         reply_text="",
         extensions_used=0,
@@ -365,17 +395,14 @@ def submit(
     _event(s, "submitted", now=now, actor=actor, public=True)
     db.session.flush()
     decision = route(category, area)
-    if decision.rule is None:
-        s.routing_reason = decision.reason[:500]
-    else:
+    _set_routing(s, decision.kind, decision=decision, agency=decision.lead_agency)
+    if decision.rule is not None:
         _assign_to(
             s,
             lead=decision.lead_agency,  # type: ignore[arg-type]
             co=decision.co_agencies,
             now=now,
             actor=actor,
-            reason=decision.reason,
-            rule=decision.rule,
             group=decision.group,
             policy=deadline_policy or decision.deadline_policy,
         )
@@ -434,24 +461,12 @@ def assign(
     if needs_reason and not reason:
         raise DomainError(_l("Give a reason for choosing this agency."), "reason")
     if follows_rule:
-        stored = decision.reason + (f" ({reason})" if reason else "")
-        policy = deadline_policy or decision.deadline_policy
+        kind, policy = "rule", deadline_policy or decision.deadline_policy
     else:
-        stored = f"override: {reason}" if decision.rule is not None else "assigned by staff"
-        if decision.rule is None and reason:
-            stored = f"assigned by staff: {reason}"
+        kind = "override" if decision.rule is not None else "manual"
         policy = deadline_policy or s.deadline_policy
-    _assign_to(
-        s,
-        lead=lead,
-        co=co,
-        now=now,
-        actor=actor,
-        reason=stored,
-        rule=decision.rule if follows_rule else None,
-        group=decision.group,
-        policy=policy,
-    )
+    _set_routing(s, kind, decision=decision, agency=lead, note=reason)
+    _assign_to(s, lead=lead, co=co, now=now, actor=actor, group=decision.group, policy=policy)
     record(
         "suggestion.assign",
         s,
@@ -501,8 +516,7 @@ def return_misassigned(
             )
     s.status = "triage"
     s.lead_agency = None
-    s.routing_rule = None
-    s.routing_reason = f"returned by {agency.name}: {reason}"[:500]  # type: ignore[union-attr]
+    _set_routing(s, "returned", agency=agency, note=reason)
     s.agencies = []
     s.accept_due = s.reply_due = None
     s.assigned_at = s.accepted_at = None

@@ -35,7 +35,7 @@ from workroom.listing import page_of
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
-from workroom.suggestions import attachments, exports, lifecycle
+from workroom.suggestions import attachments, exports, lifecycle, routing
 from workroom.suggestions.deadlines import DEADLINE_STATES
 from workroom.suggestions.forms import (
     DIRECT_SOURCES,
@@ -49,6 +49,7 @@ from workroom.suggestions.forms import (
     SuggestionForm,
 )
 from workroom.suggestions.models import (
+    ASSIGNED_BY,
     DEADLINE_POLICIES,
     EVENT_KINDS,
     REPLY_CLASSES,
@@ -414,6 +415,8 @@ def detail_forms(s: Suggestion) -> dict[str, Any]:
 
 def timeline_detail(event: Any) -> str:
     """The short code completing a timeline step, in words."""
+    if event.kind == "assigned":
+        return str(ASSIGNED_BY.get(event.detail, event.detail))
     if event.kind == "replied":
         return str(REPLY_CLASSES.get(event.detail, event.detail))
     if event.kind == "followed_up":
@@ -424,7 +427,8 @@ def timeline_detail(event: Any) -> str:
 
 
 def detail_lookups() -> dict[str, Any]:
-    """The tables a suggestion's detail page shows its codes with, and the upload limit."""
+    """The tables and functions a suggestion's detail page shows its codes with, and
+    the upload limit."""
     return {
         "deadline_labels": DEADLINE_LABELS,
         "deadline_tags": DEADLINE_TAGS,
@@ -433,6 +437,7 @@ def detail_lookups() -> dict[str, Any]:
         "satisfaction": SATISFACTION,
         "event_kinds": EVENT_KINDS,
         "timeline_detail": timeline_detail,
+        "explain_routing": routing.explain_routing,
         "file_kinds": attachments.KINDS,
         "max_mb": attachments.max_megabytes(),
     }
