@@ -8,13 +8,14 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from workroom.audit.models import AuditEvent
 from workroom.categories.models import Category
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.models import OutboxMessage
 from workroom.places.models import Area
 from workroom.suggestions import lifecycle
 from workroom.suggestions.models import ExtensionRequest, Suggestion, SuggestionEvent
-from workroom.suggestions.routing import create_rule
+from workroom.suggestions.routing import create_rule, explain_routing
 from workroom.visits.checkin import RECEIPT_ALPHABET
 from workroom.visits.models import Visit
 
@@ -76,6 +77,22 @@ def new(db, world, code="environment-air", citizens=None, **kw) -> Suggestion:
     return s
 
 
+def decision(s: Suggestion) -> tuple:
+    """The stored routing decision: its kind, the category (code), area and agency it
+    names, and the reason a person gave."""
+    return (
+        s.routing_kind,
+        s.routing_category.code if s.routing_category else None,
+        s.routing_area.name if s.routing_area else None,
+        s.routing_agency.name if s.routing_agency else None,
+        s.routing_note,
+    )
+
+
+def in_chinese(s: Suggestion) -> str:
+    return explain_routing(s, "zh_Hans_CN")
+
+
 def kinds(s: Suggestion) -> list[str]:
     return [e.kind for e in s.events]
 
@@ -116,8 +133,10 @@ def test_submit_routes_by_the_rules_and_notifies_the_agencies(db, world):
         ("生态环境分局", "lead"),
         ("街道办事处", "co"),
     ]
-    assert s.routing_reason == "matched: 生态环境 × 岳塘区 → 生态环境分局"
+    assert decision(s) == ("rule", "environment", "岳塘区", "生态环境分局", "")
+    assert in_chinese(s) == "匹配：生态环境 × 岳塘区 → 生态环境分局"
     assert s.routing_rule is not None
+    assert (s.events[-1].detail, s.events[-1].note) == ("rule", "")
     assert (s.accept_due, s.reply_due) == (dt.date(2026, 3, 4), dt.date(2026, 3, 23))
     assert kinds(s) == ["submitted", "assigned"]
     assert all(e.public for e in s.events)
@@ -135,7 +154,8 @@ def test_submit_routes_by_the_rules_and_notifies_the_agencies(db, world):
 def test_unrouted_suggestion_waits_in_triage(db, world):
     s = new(db, world, code="other")
     assert s.status == "triage" and s.lead_agency is None and s.agencies == []
-    assert s.routing_reason == "no rule matches: 其他 × 下摄司街道 → triage"
+    assert decision(s) == ("no_rule", "other", "下摄司街道", None, "")
+    assert in_chinese(s) == "没有与 其他 × 下摄司街道 匹配的规则：意见建议将等待分办。"
     assert kinds(s) == ["submitted"]
     assert s.reply_due is None
 
@@ -171,6 +191,60 @@ def test_submit_takes_name_and_phone_from_the_visit_and_checks_input(db, world):
     assert caught.value.field == "source"
 
 
+def test_submit_refuses_an_inactive_category_or_area(db, world):
+    noise = category(db, "environment-noise")
+    noise.active = False
+    db.session.commit()
+    with pytest.raises(DomainError) as caught:
+        new(db, world, code="environment-noise")
+    assert caught.value.field == "category_id"
+    noise.active = True
+    world["street"].active = False
+    db.session.commit()
+    with pytest.raises(DomainError) as caught:
+        new(db, world)
+    assert caught.value.field == "area_id"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 0
+
+
+def audit(db, action: str) -> list[tuple]:
+    rows = db.session.execute(
+        sa.select(AuditEvent.object_id, AuditEvent.actor_id, AuditEvent.at, AuditEvent.summary)
+        .where(AuditEvent.action == action)
+        .order_by(AuditEvent.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_raising_assigning_and_merging_are_audited_with_their_actor(db, world):
+    staff = world["staff"]
+    s = new(db, world, code="other", title="路灯不亮")
+    assert audit(db, "suggestion.create") == [
+        (str(s.id), world["liaison"].id, NOW, f"{s.tracking_code}: 路灯不亮")
+    ]
+    lifecycle.assign(s, lead_agency=world["other"], now=NOW + DAY, actor=staff)
+    assert audit(db, "suggestion.assign") == [
+        (str(s.id), staff.id, NOW + DAY, f"{s.tracking_code} → 水利局")
+    ]
+    duplicate = new(db, world)
+    lifecycle.merge(duplicate, into=s, now=NOW + 2 * DAY, actor=staff)
+    db.session.commit()
+    assert audit(db, "suggestion.merge") == [
+        (
+            str(duplicate.id),
+            staff.id,
+            NOW + 2 * DAY,
+            f"{duplicate.tracking_code} → {s.tracking_code}",
+        )
+    ]
+    # A refused step writes nothing.
+    with pytest.raises(Conflict):
+        lifecycle.merge(duplicate, into=s, now=NOW, actor=staff)
+    assert len(audit(db, "suggestion.merge")) == 1
+    assert len(audit(db, "suggestion.create")) == 2
+
+
 def test_tracking_codes_are_unique(db, world):
     codes = {new(db, world, code="other").tracking_code for _ in range(20)}
     assert len(codes) == 20
@@ -188,7 +262,8 @@ def test_staff_assign_from_triage_and_reroute_with_a_reason(db, world):
     assert caught.value.field == "co_agency_ids"
     lifecycle.assign(s, lead_agency=world["other"], now=NOW, actor=world["staff"])
     db.session.commit()
-    assert s.status == "assigned" and s.routing_reason == "assigned by staff"
+    assert s.status == "assigned" and decision(s) == ("manual", None, None, "水利局", "")
+    assert in_chinese(s) == "工作人员交办给 水利局。"
     assert kinds(s) == ["submitted", "assigned"]
     assert s.events[-1].actor_id == world["staff"].id
 
@@ -202,7 +277,9 @@ def test_staff_assign_from_triage_and_reroute_with_a_reason(db, world):
     )
     db.session.commit()
     assert s.lead_agency.name == "生态环境分局"
-    assert s.routing_reason == "assigned by staff: 水利局不管这个"
+    assert decision(s) == ("manual", None, None, "生态环境分局", "水利局不管这个")
+    assert in_chinese(s) == "工作人员交办给 生态环境分局：水利局不管这个"
+    assert (s.events[-1].detail, s.events[-1].note) == ("manual", "水利局不管这个")
     assert [link.agency.name for link in s.agencies] == ["生态环境分局"]
     assert s.accept_due == dt.date(2026, 3, 5)
 
@@ -215,12 +292,15 @@ def test_overriding_the_routed_agency_needs_a_reason(db, world):
         lifecycle.assign(s, lead_agency=world["other"], now=NOW, actor=None)
     assert caught.value.field == "reason"
     lifecycle.assign(s, lead_agency=world["other"], now=NOW, actor=None, reason="噪声归水利局")
-    assert s.routing_reason == "override: 噪声归水利局" and s.routing_rule is None
+    assert decision(s) == ("override", None, None, "水利局", "噪声归水利局")
+    assert s.routing_rule is None
+    assert in_chinese(s) == "工作人员未按交办规则，交办给 水利局：噪声归水利局"
     s2 = new(db, world, code="other")
     s2.category = category(db, "environment-noise")
     lifecycle.assign(s2, lead_agency=world["lead"], co_agencies=[world["co"]], now=NOW, actor=None)
     assert s2.routing_rule is not None
-    assert s2.routing_reason == "matched: 生态环境 × 岳塘区 → 生态环境分局"
+    assert decision(s2) == ("rule", "environment", "岳塘区", "生态环境分局", "")
+    assert in_chinese(s2) == "匹配：生态环境 × 岳塘区 → 生态环境分局"
 
 
 # The agency's steps
@@ -255,7 +335,9 @@ def test_return_within_the_limit_goes_back_to_triage(db, world):
     )
     db.session.commit()
     assert s.status == "triage" and s.lead_agency is None and s.agencies == []
-    assert s.reply_due is None and s.routing_reason == "returned by 生态环境分局: 属水利局职责"
+    assert s.reply_due is None and s.routing_rule is None
+    assert decision(s) == ("returned", None, None, "生态环境分局", "属水利局职责")
+    assert in_chinese(s) == "生态环境分局 退办：属水利局职责"
     assert (s.events[-1].kind, s.events[-1].note, s.events[-1].public) == (
         "returned",
         "属水利局职责",

@@ -228,3 +228,38 @@ def test_merged_duplicate_shows_as_merged(client, db, world):
     html = text_of(client.get(f"/agency/suggestions/{second.id}"))
     assert "Handled together with a similar suggestion" in html
     assert db.session.get(Suggestion, second.id).status == "merged"
+
+
+def test_portal_shows_the_routing_decision_in_the_readers_language(client, db, world):
+    s = raise_suggestion(db, world)
+    login(client, world["agency1"])
+    url = f"/agency/suggestions/{s.id}"
+    english = text_of(client.get(url))
+    assert "Matched: Ecology and environment × 岳塘区 → 生态环境分局" in english
+    chinese = text_of(client.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert "匹配：生态环境 × 岳塘区 → 生态环境分局" in chinese
+    assert "Matched" not in chinese
+
+
+def test_portal_takes_only_its_own_filters(app, client, db, world):
+    mine = raise_suggestion(db, world, title="下摄司的事")
+    other_room = raise_suggestion(db, world, room="room_b", title="建设路的事")
+    housing = raise_suggestion(db, world, code="urban-roads", title="路灯")
+    lifecycle.assign(
+        housing, lead_agency=world["housing"], now=utcnow(), actor=world["admin"], reason="住建"
+    )
+    db.session.commit()
+    login(client, world["agency1"])
+    # The staff list's filters are not the portal's: ignored, and the scope stays.
+    html = text_of(
+        client.get(f"/agency?workroom={world['room_b'].id}&agency={world['housing'].id}")
+    )
+    assert mine.tracking_code in html and other_room.tracking_code in html
+    assert housing.tracking_code not in html
+    # The co-handler's export follows the part it plays.
+    street = signed_in(app, world["agency_street"])
+    leading = street.get("/agency?role=lead&format=csv", buffered=True).get_data(as_text=True)
+    both = street.get("/agency?role=co&format=csv", buffered=True).get_data(as_text=True)
+    assert mine.tracking_code not in leading
+    assert mine.tracking_code in both and other_room.tracking_code in both
+    assert housing.tracking_code not in both

@@ -82,7 +82,15 @@ def test_rule_on_category_covers_its_sub_categories_and_the_area_subtree(db, tre
     decision = route(category(db, "environment-air"), tree["community"])
     assert decision.rule.id == made.id
     assert decision.lead_agency.name == "湘潭市生态环境局岳塘分局"
-    assert decision.reason == "matched: 生态环境 × 岳塘区 → 湘潭市生态环境局岳塘分局"
+    assert (decision.kind, decision.matched_category.code, decision.matched_area.name) == (
+        "rule",
+        "environment",
+        "岳塘区",
+    )
+    assert (
+        explain_decision(decision, "zh_Hans_CN")
+        == "匹配：生态环境 × 岳塘区 → 湘潭市生态环境局岳塘分局"
+    )
     # Neither a sibling category nor an area outside the subtree matches.
     assert route(category(db, "health"), tree["street"]).rule is None
     assert route(env, tree["city"]).rule is None
@@ -152,7 +160,15 @@ def test_no_match_goes_to_triage_with_the_reason(db, tree, agencies):
     rule(db, category(db, "environment"), tree["city"], agencies["city_env"])
     decision = route(category(db, "other"), tree["street"])
     assert decision.rule is None and decision.lead_agency is None
-    assert decision.reason == "no rule matches: 其他 × 下摄司街道 → triage"
+    assert (decision.kind, decision.matched_category.code, decision.matched_area.name) == (
+        "no_rule",
+        "other",
+        "下摄司街道",
+    )
+    assert (
+        explain_decision(decision, "zh_Hans_CN")
+        == "没有与 其他 × 下摄司街道 匹配的规则：意见建议将等待分办。"
+    )
     assert decision.candidates == []
     assert "triage" in explain_decision(decision, "en")
 
@@ -195,9 +211,11 @@ def test_routing_table_agrees_with_route_for_every_pair(db, tree, agencies):
     for cat, area in itertools.product(categories, tree.values()):
         expected = route(cat, area)
         got = table.route(cat.id, area.id)
-        assert (got.rule, got.reason, got.candidates) == (
+        assert (got.rule, got.kind, got.matched_category, got.matched_area, got.candidates) == (
             expected.rule,
-            expected.reason,
+            expected.kind,
+            expected.matched_category,
+            expected.matched_area,
             expected.candidates,
         ), (cat.code, area.name)
         assert table.route(cat, area) is got  # memoised
@@ -409,7 +427,9 @@ def test_preview_of_no_match_and_bad_input(app, client, db, login_as, tree):
         headers={"Accept-Language": "en"},
     )
     assert page.status_code == 200
-    assert "no rule matches: 其他 × 下摄司街道 → triage" in page.get_data(as_text=True)
+    assert "No rule matches Other × 下摄司街道: the suggestion waits in triage." in page.get_data(
+        as_text=True
+    )
     assert client.get("/staff/routing/preview?category=nonsense&area=x").status_code == 400
 
     runner = app.test_cli_runner()

@@ -172,7 +172,7 @@ def test_liaison_raises_a_suggestion_from_a_visit_prefilled(client, db, world):
     ]
     detail = client.get(response.headers["Location"])
     assert s.tracking_code in text_of(detail)
-    assert "matched: 生态环境 × 岳塘区 → 生态环境分局" in text_of(detail)
+    assert "Matched: Ecology and environment × 岳塘区 → 生态环境分局" in text_of(detail)
 
 
 def test_a_visit_out_of_scope_cannot_be_raised(client, db, world):
@@ -359,6 +359,35 @@ def test_detail_shows_facts_citizens_masked_and_the_timeline(client, db, world):
     assert "生态环境分局" in html and "街道办事处" in html
 
 
+def test_the_routing_decision_is_shown_in_the_readers_language(client, db, world):
+    s = raise_suggestion(db, world)
+    login(client, world["liaison"])
+    url = f"/staff/suggestions/{s.id}"
+    english = text_of(client.get(url))
+    assert "Matched: Ecology and environment × 岳塘区 → 生态环境分局" in english
+    assert "Assigned to an agency · by a routing rule" in english
+    chinese = text_of(client.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert "匹配：生态环境 × 岳塘区 → 生态环境分局" in chinese
+    assert "已交办 · 按交办规则" in chinese
+    assert "Matched" not in chinese and "matched" not in chinese
+
+
+def test_a_staff_choice_is_shown_with_its_reason_in_both_languages(client, db, world):
+    s = raise_suggestion(db, world, code="urban-roads")
+    lifecycle.assign(
+        s, lead_agency=world["housing"], now=utcnow(), actor=world["liaison"], reason="路灯归住建"
+    )
+    db.session.commit()
+    login(client, world["liaison"])
+    url = f"/staff/suggestions/{s.id}"
+    english = text_of(client.get(url))
+    assert "Assigned by staff to 住房和城乡建设局: 路灯归住建" in english
+    assert "Assigned to an agency · chosen by staff" in english
+    chinese = text_of(client.get(url, headers={"Accept-Language": "zh-CN"}))
+    assert "工作人员交办给 住房和城乡建设局：路灯归住建" in chinese
+    assert "已交办 · 工作人员指定" in chinese
+
+
 def test_triage_assign_needs_an_agency_and_then_assigns(client, db, world):
     s = raise_suggestion(db, world, code="urban-roads")
     login(client, world["liaison"])
@@ -527,5 +556,17 @@ def test_demo_gives_every_account_work_and_runs_once(app, db):
     assert db.session.scalar(
         sa.select(sa.func.count()).select_from(Suggestion).where(Suggestion.confidential)
     )
+    # Played through the lifecycle, the demo is audited as the pages are.
+    audited = dict(
+        db.session.execute(
+            sa.select(AuditEvent.action, sa.func.count())
+            .where(AuditEvent.action.in_(["suggestion.create", "suggestion.merge"]))
+            .group_by(AuditEvent.action)
+        ).all()
+    )
+    assert audited == {
+        "suggestion.create": db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)),
+        "suggestion.merge": statuses["merged"],
+    }
     again = seed_demo(password="demo-password-123", now=now)
     assert again.created["suggestions"] == 0

@@ -33,3 +33,14 @@ class Category(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+def category_subtree_ids(category_id: int) -> sa.Select:
+    """The ids of category ``category_id`` and of its sub-categories, for
+    ``column.in_(...)`` (the catalog keeps the tree two levels deep). Never correlated,
+    so a query that joins the category table gets the whole subtree too."""
+    return (
+        sa.select(Category.id)
+        .where(sa.or_(Category.id == category_id, Category.parent_id == category_id))
+        .correlate(None)
+    )

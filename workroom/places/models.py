@@ -57,6 +57,17 @@ class Area(Timestamped, db.Model):
         return self.name
 
 
+def area_subtree_ids(area_id: int) -> sa.Select:
+    """The ids of area ``area_id`` and of every area below it, for ``column.in_(...)``.
+
+    One recursive query on SQLite and PostgreSQL; UNION (not UNION ALL) ends the walk
+    even on a tree that loops.
+    """
+    tree = sa.select(Area.id).where(Area.id == area_id).cte("area_subtree", recursive=True)
+    tree = tree.union(sa.select(Area.id).where(Area.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
 class Workroom(Timestamped, db.Model):
     __tablename__ = "workroom"
 

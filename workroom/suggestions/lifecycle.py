@@ -5,7 +5,8 @@ with returns (退办), extensions, co-handlers' opinions, re-handling (重新办
 merging (并案办理). Each step is one function: it checks the step is allowed (a
 Conflict, HTTP 409, when the state does not fit; a DomainError naming the field for
 bad input) before changing anything, appends exactly one event to a timeline, and
-queues its notifications in the outbox. The caller commits.
+queues its notifications in the outbox. Raising, assigning and merging a suggestion
+are also written to the audit log. The caller commits.
 
 ``now`` is the moment of the step (naive UTC, or aware); deadlines count local dates
 in the configured zone. ``actor`` is the signed-in user, or None for the system.
@@ -22,6 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workroom import messenger
+from workroom.audit.log import record
 from workroom.categories.models import Category
 from workroom.clock import as_utc_naive, local_date
 from workroom.db import db
@@ -45,7 +47,7 @@ from workroom.suggestions.models import (
     SuggestionCitizen,
     SuggestionEvent,
 )
-from workroom.suggestions.routing import route
+from workroom.suggestions.routing import RouteDecision, route
 from workroom.visits.checkin import new_receipt_code
 from workroom.visits.models import Visit
 from workroom.workdays.calendar import working_days_between
@@ -219,6 +221,29 @@ def _tell_liaisons(
         )
 
 
+def _set_routing(
+    s: Suggestion,
+    kind: str,
+    *,
+    decision: RouteDecision | None = None,
+    agency: Agency | None = None,
+    note: str = "",
+) -> None:
+    """Store how ``s`` was routed: ``kind`` (ROUTING_KINDS), the rule, category and area
+    of the rules' ``decision`` when it is a "rule" or "no_rule" one, the ``agency`` it
+    goes to or comes back from, and the reason a person gave."""
+    rule = category = area = None
+    if decision is not None and kind in ("rule", "no_rule"):
+        rule, category, area = decision.rule, decision.matched_category, decision.matched_area
+    s.routing_kind = kind
+    s.routing_rule = rule
+    s.routing_category = category
+    s.routing_area = area
+    s.routing_agency = agency
+    s.routing_note = note[:500]
+    s.routing_reason = ""
+
+
 def _assign_to(
     s: Suggestion,
     *,
@@ -226,15 +251,11 @@ def _assign_to(
     co: list[Agency],
     now: dt.datetime,
     actor: Any,
-    reason: str,
-    rule: Any,
     group: Any,
     policy: str,
 ) -> None:
     s.status = "assigned"
     s.lead_agency = lead
-    s.routing_rule = rule
-    s.routing_reason = reason[:500]
     s.group = group
     s.deadline_policy = policy
     s.assigned_at = as_utc_naive(now)
@@ -242,7 +263,16 @@ def _assign_to(
     s.accept_due, s.reply_due = compute_deadlines(policy, local_date(now))
     _set_agencies(s, lead, co)
     _cancel_pending(s, now)
-    _event(s, "assigned", now=now, actor=actor, note=s.routing_reason, public=True, agency=lead)
+    _event(
+        s,
+        "assigned",
+        now=now,
+        actor=actor,
+        note=s.routing_note,
+        public=True,
+        agency=lead,
+        detail=s.routing_kind,
+    )
     key = f"assigned:{s.id}:{_step(s)}"
     _tell_agencies(s, [lead], key, "suggestion_assigned.txt", now, lead=True)
     _tell_agencies(s, co, key, "suggestion_assigned.txt", now, lead=False)
@@ -304,21 +334,21 @@ def submit(
     """Record a new suggestion and route it.
 
     It gets a tracking code of 8 unambiguous characters. A matching routing rule
-    assigns it at once (lead and co-handling agencies, deadlines, the rule's reason);
-    otherwise it waits in triage with the reason stored. ``citizens`` are dicts with
+    assigns it at once (lead and co-handling agencies, deadlines); otherwise it waits
+    in triage. Either way the decision is stored. ``citizens`` are dicts with
     "visit", "name" and "phone"; a visit supplies the name and phone not given.
     ``deadline_policy`` overrides the rule's ("citizen" or "deputy"); without a rule
-    a deputy's suggestion follows the deputy policy.
-    Raises DomainError for a missing title, content, category or area, an unknown
-    source or policy, or a malformed phone number.
+    a deputy's suggestion follows the deputy policy. Audited as "suggestion.create".
+    Raises DomainError for a missing title or content, a missing or inactive category
+    or area, an unknown source or policy, or a malformed phone number.
     """
     title = _text(title, "title", required=True, limit=TITLE_MAX, message=_l("Enter a title."))
     content = _text(
         content, "content", required=True, limit=TEXT_MAX, message=_l("Describe the suggestion.")
     )
-    if category is None:
+    if category is None or not category.active:
         raise DomainError(_l("Choose a category."), "category_id")
-    if area is None:
+    if area is None or not area.active:
         raise DomainError(_l("Choose an area."), "area_id")
     if source not in SOURCES:
         raise DomainError(_l("Choose where the suggestion comes from."), "source")
@@ -338,6 +368,8 @@ def submit(
         deputy=deputy,
         raised_by_id=getattr(actor, "id", None),
         deadline_policy=deadline_policy or ("deputy" if source == "deputy" else "citizen"),
+        routing_kind="",
+        routing_note="",
         routing_reason="",
         reply_text="",
         extensions_used=0,
@@ -350,19 +382,23 @@ def submit(
     _event(s, "submitted", now=now, actor=actor, public=True)
     db.session.flush()
     decision = route(category, area)
-    if decision.rule is None:
-        s.routing_reason = decision.reason[:500]
-        return s
-    _assign_to(
+    _set_routing(s, decision.kind, decision=decision, agency=decision.lead_agency)
+    if decision.rule is not None:
+        _assign_to(
+            s,
+            lead=decision.lead_agency,  # type: ignore[arg-type]
+            co=decision.co_agencies,
+            now=now,
+            actor=actor,
+            group=decision.group,
+            policy=deadline_policy or decision.deadline_policy,
+        )
+    record(
+        "suggestion.create",
         s,
-        lead=decision.lead_agency,  # type: ignore[arg-type]
-        co=decision.co_agencies,
-        now=now,
+        summary=f"{s.tracking_code}: {s.title}",
         actor=actor,
-        reason=decision.reason,
-        rule=decision.rule,
-        group=decision.group,
-        policy=deadline_policy or decision.deadline_policy,
+        at=as_utc_naive(now),
     )
     return s
 
@@ -385,9 +421,10 @@ def assign(
 
     Deadlines start again from ``now``. A reason is required when re-routing, when
     ``override`` is set, and when the lead agency differs from the one the rules
-    choose. Raises Conflict unless the suggestion is in triage, assigned or accepted,
-    or when nothing would change; DomainError for a missing or inactive agency, the
-    lead among the co-handlers, a missing reason or an unknown policy.
+    choose. Audited as "suggestion.assign". Raises Conflict unless the suggestion is
+    in triage, assigned or accepted, or when nothing would change; DomainError for a
+    missing or inactive agency, the lead among the co-handlers, a missing reason or an
+    unknown policy.
     """
     _require_status(
         s, ("triage", *OPEN), _l("Only a suggestion in triage or being handled can be assigned.")
@@ -411,23 +448,18 @@ def assign(
     if needs_reason and not reason:
         raise DomainError(_l("Give a reason for choosing this agency."), "reason")
     if follows_rule:
-        stored = decision.reason + (f" ({reason})" if reason else "")
-        policy = deadline_policy or decision.deadline_policy
+        kind, policy = "rule", deadline_policy or decision.deadline_policy
     else:
-        stored = f"override: {reason}" if decision.rule is not None else "assigned by staff"
-        if decision.rule is None and reason:
-            stored = f"assigned by staff: {reason}"
+        kind = "override" if decision.rule is not None else "manual"
         policy = deadline_policy or s.deadline_policy
-    _assign_to(
+    _set_routing(s, kind, decision=decision, agency=lead, note=reason)
+    _assign_to(s, lead=lead, co=co, now=now, actor=actor, group=decision.group, policy=policy)
+    record(
+        "suggestion.assign",
         s,
-        lead=lead,
-        co=co,
-        now=now,
+        summary=f"{s.tracking_code} → {lead.name}",
         actor=actor,
-        reason=stored,
-        rule=decision.rule if follows_rule else None,
-        group=decision.group,
-        policy=policy,
+        at=as_utc_naive(now),
     )
 
 
@@ -471,8 +503,7 @@ def return_misassigned(
             )
     s.status = "triage"
     s.lead_agency = None
-    s.routing_rule = None
-    s.routing_reason = f"returned by {agency.name}: {reason}"[:500]  # type: ignore[union-attr]
+    _set_routing(s, "returned", agency=agency, note=reason)
     s.agencies = []
     s.accept_due = s.reply_due = None
     s.assigned_at = s.accepted_at = None
@@ -783,8 +814,9 @@ def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: A
     """Handle ``duplicate`` together with ``into`` (并案办理): it stops being handled on
     its own, and its citizens are answered and followed up with ``into``'s.
 
-    Suggestions merged into ``duplicate`` move to ``into``. Raises Conflict when both
-    are the same, or either is answered, closed or merged.
+    Suggestions merged into ``duplicate`` move to ``into``. Audited as
+    "suggestion.merge". Raises Conflict when both are the same, or either is answered,
+    closed or merged.
     """
     if duplicate.id == into.id:
         raise Conflict(_l("A suggestion cannot be merged into itself."))
@@ -797,3 +829,10 @@ def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: A
     duplicate.accept_due = duplicate.reply_due = None
     _cancel_pending(duplicate, now)
     _event(duplicate, "merged", now=now, actor=actor, public=True, detail=str(into.id))
+    record(
+        "suggestion.merge",
+        duplicate,
+        summary=f"{duplicate.tracking_code} → {into.tracking_code}",
+        actor=actor,
+        at=as_utc_naive(now),
+    )

@@ -61,6 +61,16 @@ EVENT_KINDS = {
     "rehandled": _l("Handled again"),
     "merged": _l("Merged"),
 }
+# How a suggestion was routed (Suggestion.routing_kind): a rule matched; no rule
+# matched, so it waits in triage; staff chose the agency where no rule applies, or
+# instead of the rule's; the agency returned it. routing.explain_routing says which.
+ROUTING_KINDS = ("rule", "no_rule", "manual", "override", "returned")
+# How an assignment was decided, on the timeline (the detail of an "assigned" event).
+ASSIGNED_BY = {
+    "rule": _l("by a routing rule"),
+    "manual": _l("chosen by staff"),
+    "override": _l("chosen by staff over the rules"),
+}
 EXTENSION_STATUSES = {
     "pending": _l("Waiting for a decision"),
     "approved": _l("Approved"),
@@ -113,7 +123,17 @@ class Suggestion(Timestamped, db.Model):
     confidential: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(sa.String(20), default="triage", index=True)
     lead_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    # The routing decision: its kind (ROUTING_KINDS; "" when not routed yet), the rule
+    # that matched, the category and area it names, the agency it sends the suggestion
+    # to (or that returned it), and the reason a person gave.
+    routing_kind: Mapped[str] = mapped_column(sa.String(20), default="")
     routing_rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routing_rule.id"))
+    routing_category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
+    routing_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("area.id"))
+    routing_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    routing_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The decision as text, from before it was stored as data: kept only on rows whose
+    # text the migration could not read (routing_kind is empty on them).
     routing_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("professional_group.id"))
     deadline_policy: Mapped[str] = mapped_column(sa.String(20), default="citizen")
@@ -132,11 +152,14 @@ class Suggestion(Timestamped, db.Model):
     deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deputy.id"), index=True)
     raised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
-    category: Mapped[Category] = relationship()
-    area: Mapped[Area] = relationship()
+    category: Mapped[Category] = relationship(foreign_keys=[category_id])
+    area: Mapped[Area] = relationship(foreign_keys=[area_id])
     workroom: Mapped[Workroom | None] = relationship()
-    lead_agency: Mapped[Agency | None] = relationship()
+    lead_agency: Mapped[Agency | None] = relationship(foreign_keys=[lead_agency_id])
     routing_rule: Mapped[RoutingRule | None] = relationship()
+    routing_category: Mapped[Category | None] = relationship(foreign_keys=[routing_category_id])
+    routing_area: Mapped[Area | None] = relationship(foreign_keys=[routing_area_id])
+    routing_agency: Mapped[Agency | None] = relationship(foreign_keys=[routing_agency_id])
     group: Mapped[ProfessionalGroup | None] = relationship()
     deputy: Mapped[Deputy | None] = relationship()
     merged_into: Mapped[Suggestion | None] = relationship(

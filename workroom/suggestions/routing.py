@@ -6,6 +6,10 @@ rule on a sub-category beats one on its parent category, then a rule on a smalle
 area beats one on a larger area, then the higher priority, then the older rule.
 Inactive rules, and rules whose lead agency is inactive, never match. No match sends
 the suggestion to triage.
+
+A suggestion keeps its routing decision as data (``Suggestion.routing_kind`` and the
+rule, category, area and agency it names); ``explain_routing`` says it in the
+reader's language.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +32,7 @@ from workroom.db import db
 from workroom.errors import DomainError
 from workroom.people.models import Agency, ProfessionalGroup
 from workroom.places.models import Area
-from workroom.suggestions.models import DEADLINE_POLICIES, RoutingRule
+from workroom.suggestions.models import DEADLINE_POLICIES, RoutingRule, Suggestion
 
 PRIORITY_RANGE = (-1000, 1000)
 
@@ -46,9 +51,8 @@ LOSS_REASONS = {
 class RouteDecision:
     """Where a suggestion goes: the winning rule and its agencies, or triage.
 
-    ``reason`` is stored with the suggestion, e.g. "matched: 生态环境 × 岳塘区 → …" or
-    "no rule matches: 其他 × 下摄司街道 → triage"; ``candidates`` are the other rules
-    covering the category and area, best first, each with a LOSS_REASONS code.
+    ``category`` and ``area`` are the suggestion's; ``candidates`` are the other rules
+    covering them, best first, each with a LOSS_REASONS code.
     """
 
     rule: RoutingRule | None
@@ -56,7 +60,6 @@ class RouteDecision:
     co_agencies: list[Agency]
     group: ProfessionalGroup | None
     deadline_policy: str
-    reason: str
     candidates: list[tuple[RoutingRule, str]] = dataclasses.field(default_factory=list)
     category: Category | None = None
     area: Area | None = None
@@ -64,6 +67,21 @@ class RouteDecision:
     @property
     def matched(self) -> bool:
         return self.rule is not None
+
+    @property
+    def kind(self) -> str:
+        """The ``Suggestion.routing_kind`` of this decision: "rule" or "no_rule"."""
+        return "rule" if self.rule is not None else "no_rule"
+
+    @property
+    def matched_category(self) -> Category | None:
+        """The category the decision names: the rule's, or the suggestion's without one."""
+        return self.rule.category if self.rule is not None else self.category
+
+    @property
+    def matched_area(self) -> Area | None:
+        """The area the decision names: the rule's, or the suggestion's without one."""
+        return self.rule.area if self.rule is not None else self.area
 
 
 def _chains(nodes: dict[int, Any]) -> dict[int, tuple[int, ...]]:
@@ -102,13 +120,11 @@ class RoutingTable:
         self.areas = {a.id: a for a in areas}
         self._category_chains = _chains(self.categories)
         self._area_chains = _chains(self.areas)
-        self._category_labels = {c.id: c.label_zh for c in self.categories.values()}
-        self._area_names = {a.id: a.name for a in self.areas.values()}
         # Per (category, area): (priority, -id, rule, why it can never fire or None).
         self._rules: dict[tuple[int, int], list[tuple[int, int, RoutingRule, str | None]]] = (
             defaultdict(list)
         )
-        # What each rule that can fire assigns: lead, co-handlers, group, policy, reason.
+        # What each rule that can fire assigns: lead, co-handlers, group, policy.
         self._outcomes: dict[int, tuple[Any, ...]] = {}
         for rule in rules:
             refusal = None if rule.active else "inactive"
@@ -123,7 +139,6 @@ class RoutingTable:
                     [a for a in rule.co_agencies if a.active and a.id != rule.lead_agency_id],
                     rule.group if rule.group is not None and rule.group.active else None,
                     rule.deadline_policy,
-                    match_reason(rule),
                 )
         self._cache: dict[tuple[int, int], RouteDecision] = {}
 
@@ -176,9 +191,6 @@ class RoutingTable:
                 co_agencies=[],
                 group=None,
                 deadline_policy="citizen",
-                reason=_no_match(
-                    self._category_labels.get(category_id), self._area_names.get(area_id)
-                ),
                 candidates=invalid,
                 category=category,
                 area=area,
@@ -186,14 +198,13 @@ class RoutingTable:
         if len(valid) > 1:
             valid.sort(key=lambda item: item[0], reverse=True)
         best_key, best = valid[0]
-        lead, co, group, policy, reason = self._outcomes[best.id]
+        lead, co, group, policy = self._outcomes[best.id]
         return RouteDecision(
             rule=best,
             lead_agency=lead,
             co_agencies=co,
             group=group,
             deadline_policy=policy,
-            reason=reason,
             candidates=[(rule, _loss(key, best_key)) for key, rule in valid[1:]] + invalid,
             category=category,
             area=area,
@@ -208,21 +219,6 @@ def _loss(key: tuple[int, int, int, int], best: tuple[int, int, int, int]) -> st
     if key[2] < best[2]:
         return "lower_priority"
     return "later_rule"
-
-
-def match_reason(rule: RoutingRule) -> str:
-    return f"matched: {rule.category.label_zh} × {rule.area.name} → {rule.lead_agency.name}"
-
-
-def _no_match(category_label: str | None, area_name: str | None) -> str:
-    return f"no rule matches: {category_label or '?'} × {area_name or '?'} → triage"
-
-
-def no_match_reason(category: Category | None, area: Area | None) -> str:
-    return _no_match(
-        category.label_zh if category is not None else None,
-        area.name if area is not None else None,
-    )
 
 
 def _ancestry(node: Any) -> list[Any]:
@@ -267,21 +263,67 @@ def _category_label(category: Category | None) -> str:
     return str(category.label) if category is not None else "?"
 
 
+def _sentence(
+    kind: str,
+    category: Category | None,
+    area: Area | None,
+    agency: Agency | None,
+    note: str = "",
+) -> str:
+    """A routing decision in one sentence, in the current language."""
+    names = {
+        "category": _category_label(category),
+        "area": area.name if area is not None else "?",
+        "agency": agency.name if agency is not None else "?",
+    }
+    if kind == "rule":
+        if note:
+            return _(
+                "Matched: %(category)s × %(area)s → %(agency)s (%(reason)s)", reason=note, **names
+            )
+        return _("Matched: %(category)s × %(area)s → %(agency)s", **names)
+    if kind == "no_rule":
+        return _(
+            "No rule matches %(category)s × %(area)s: the suggestion waits in triage.",
+            category=names["category"],
+            area=names["area"],
+        )
+    if kind == "manual":
+        if note:
+            return _(
+                "Assigned by staff to %(agency)s: %(reason)s", agency=names["agency"], reason=note
+            )
+        return _("Assigned by staff to %(agency)s.", agency=names["agency"])
+    if kind == "override":
+        return _(
+            "Assigned by staff to %(agency)s instead of the rules' choice: %(reason)s",
+            agency=names["agency"],
+            reason=note or "—",
+        )
+    if kind == "returned":
+        return _("%(agency)s returned it: %(reason)s", agency=names["agency"], reason=note or "—")
+    return ""
+
+
 def explain_decision(decision: RouteDecision, locale: Any) -> str:
     """The decision in one sentence, in ``locale`` (e.g. "zh_Hans_CN" or "en")."""
     with force_locale(locale):
-        if decision.rule is None:
-            return _(
-                "No rule matches %(category)s × %(area)s: the suggestion waits in triage.",
-                category=_category_label(decision.category),
-                area=decision.area.name if decision.area is not None else "?",
-            )
-        rule = decision.rule
-        return _(
-            "Matched: %(category)s × %(area)s → %(agency)s",
-            category=_category_label(rule.category),
-            area=rule.area.name,
-            agency=rule.lead_agency.name,
+        return _sentence(
+            decision.kind, decision.matched_category, decision.matched_area, decision.lead_agency
+        )
+
+
+def explain_routing(s: Suggestion, locale: Any = None) -> str:
+    """How ``s`` was routed, in one sentence in ``locale`` (the current one when None).
+
+    A row from before decisions were data, which the migration could not read, keeps
+    its old text, shown as it is.
+    """
+    if not s.routing_kind:
+        return s.routing_reason
+    with force_locale(locale) if locale is not None else nullcontext():
+        return _sentence(
+            s.routing_kind, s.routing_category, s.routing_area, s.routing_agency, s.routing_note
         )
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 
-from workroom.auth.permissions import require, scoped
+from workroom.auth.permissions import require
 from workroom.clock import local_date, utcnow
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
@@ -28,30 +28,24 @@ from workroom.suggestions.forms import (
     ReplyForm,
     ReturnForm,
 )
-from workroom.suggestions.models import (
-    STATUSES,
-    Attachment,
-    Suggestion,
-    SuggestionAgency,
-)
+from workroom.suggestions.models import STATUSES, Attachment, Suggestion, SuggestionAgency
+from workroom.suggestions.queries import suggestions_query
 from workroom.suggestions.views.staff import (
     DEADLINE_LABELS,
     DEADLINE_TAGS,
     EXPORT_FORMATS,
+    PORTAL_FILTERS,
     actor,
-    apply_filters,
     calendar_around,
     detail_lookups,
     export_response,
     form_step,
-    list_filters,
+    list_filter,
     list_options,
     scoped_suggestion,
 )
 
 bp = Blueprint("portal", __name__, url_prefix="/agency")
-
-ROLES = {"lead": "lead", "co": "co"}
 
 
 def _handled(suggestion_id: int) -> Suggestion:
@@ -73,22 +67,10 @@ def index() -> Any:
     require("suggestion.handle")
     today = local_date(utcnow())
     calendar = calendar_around(today)
-    filters = list_filters()
-    filters = {"status": filters["status"], "deadline": filters["deadline"]}
-    role = request.args.get("role", "")
-    filters["role"] = role if role in ROLES else ""
-    stmt = scoped(sa.select(Suggestion), Suggestion, "suggestion.handle")
-    stmt = apply_filters(stmt, filters, today, calendar)
-    if filters["role"]:
-        stmt = stmt.where(
-            Suggestion.id.in_(
-                sa.select(SuggestionAgency.suggestion_id).where(
-                    SuggestionAgency.agency_id == actor().agency_id,
-                    SuggestionAgency.role == filters["role"],
-                )
-            )
-        )
-    stmt = stmt.order_by(Suggestion.created_at.desc(), Suggestion.id.desc())
+    filters = list_filter(PORTAL_FILTERS, agency_id=actor().agency_id)
+    stmt = suggestions_query(
+        filters, user=actor(), permission="suggestion.handle", today=today, calendar=calendar
+    )
     fmt = request.args.get("format", "")
     if fmt in EXPORT_FORMATS:
         return export_response(stmt, fmt, hide_confidential=True, today=today, calendar=calendar)

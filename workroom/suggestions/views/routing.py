@@ -13,13 +13,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from workroom.auth.permissions import allowed, get_or_404, require
-from workroom.categories.models import Category
+from workroom.categories.models import Category, category_subtree_ids
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
 from workroom.listing import active_only, page_of
 from workroom.people.models import Agency, ProfessionalGroup
-from workroom.places.models import Area
+from workroom.places.models import Area, area_subtree_ids
 from workroom.places.views import area_choices
 from workroom.suggestions import routing
 from workroom.suggestions.forms_routing import RoutePreviewForm, RoutingRuleForm
@@ -60,20 +60,6 @@ def _int_arg(name: str) -> int:
     return request.args.get(name, 0, type=int) or 0
 
 
-def _subtree(area_id: int) -> list[int]:
-    children: dict[int | None, list[int]] = {}
-    for node_id, parent_id in db.session.execute(sa.select(Area.id, Area.parent_id)):
-        children.setdefault(parent_id, []).append(node_id)
-    found, stack = [], [area_id]
-    while stack:
-        node = stack.pop()
-        if node in found:
-            continue
-        found.append(node)
-        stack.extend(children.get(node, []))
-    return found
-
-
 @bp.get("/routing")
 @auth_required()
 def rules() -> Any:
@@ -92,11 +78,9 @@ def rules() -> Any:
         )
     )
     if category_id:
-        stmt = stmt.where(
-            sa.or_(RoutingRule.category_id == category_id, Category.parent_id == category_id)
-        )
+        stmt = stmt.where(RoutingRule.category_id.in_(category_subtree_ids(category_id)))
     if area_id:
-        stmt = stmt.where(RoutingRule.area_id.in_(_subtree(area_id)))
+        stmt = stmt.where(RoutingRule.area_id.in_(area_subtree_ids(area_id)))
     if agency_id:
         stmt = stmt.where(
             sa.or_(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from workroom.audit.log import record
 from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.categories.models import Category
-from workroom.clock import local_date, local_day_bounds, utcnow
+from workroom.clock import local_date, utcnow
 from workroom.db import db, writing
 from workroom.errors import Conflict, DomainError
 from workroom.forms import render_form
@@ -35,8 +35,8 @@ from workroom.listing import page_of
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
-from workroom.suggestions import attachments, exports, lifecycle
-from workroom.suggestions.deadlines import DEADLINE_STATES, deadline_filter
+from workroom.suggestions import attachments, exports, lifecycle, routing
+from workroom.suggestions.deadlines import DEADLINE_STATES
 from workroom.suggestions.forms import (
     DIRECT_SOURCES,
     AssignForm,
@@ -49,6 +49,7 @@ from workroom.suggestions.forms import (
     SuggestionForm,
 )
 from workroom.suggestions.models import (
+    ASSIGNED_BY,
     DEADLINE_POLICIES,
     EVENT_KINDS,
     REPLY_CLASSES,
@@ -57,9 +58,9 @@ from workroom.suggestions.models import (
     STATUSES,
     Attachment,
     Suggestion,
-    SuggestionAgency,
     SuggestionCitizen,
 )
+from workroom.suggestions.queries import AGENCY_ROLES, SuggestionFilter, suggestions_query
 from workroom.suggestions.views.routing import category_choices
 from workroom.visits.models import Visit
 from workroom.workdays.calendar import WorkingCalendar, working_calendar
@@ -125,70 +126,44 @@ def calendar_around(today: dt.date) -> WorkingCalendar:
     return working_calendar(range(today.year - 1, today.year + 2))
 
 
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+# The filters each list takes from its query string.
+STAFF_FILTERS = ("status", "deadline", "category", "area", "agency", "workroom", "since", "until")
+PORTAL_FILTERS = ("status", "deadline", "role")
 
 
-def list_filters() -> dict[str, Any]:
-    """The list filters from the query string; unknown values are ignored."""
-    status = request.args.get("status", "")
-    deadline = request.args.get("deadline", "")
-    since, until = _date_arg("since"), _date_arg("until")
-    return {
-        "status": status if status in STATUSES else "",
-        "deadline": deadline if deadline in DEADLINE_STATES else "",
-        "category": request.args.get("category", 0, type=int) or 0,
-        "area": request.args.get("area", 0, type=int) or 0,
-        "agency": request.args.get("agency", 0, type=int) or 0,
-        "workroom": request.args.get("workroom", 0, type=int) or 0,
-        "since": since.isoformat() if since else "",
-        "until": until.isoformat() if until else "",
-    }
+def list_filter(
+    names: Collection[str] = STAFF_FILTERS, *, agency_id: int | None = None
+) -> SuggestionFilter:
+    """The list filter from the query string, read from the arguments in ``names``
+    only; unknown or malformed values are ignored. ``role`` is the part ``agency_id``
+    (the portal's own agency) plays."""
+    args = {name: request.args.get(name, "") for name in names}
 
+    def number(name: str) -> int | None:
+        try:
+            return int(args.get(name, "")) or None
+        except ValueError:
+            return None
 
-def _area_subtree(area_id: int) -> sa.Select:
-    tree = sa.select(Area.id).where(Area.id == area_id).cte("area_subtree", recursive=True)
-    tree = tree.union_all(sa.select(Area.id).where(Area.parent_id == tree.c.id))
-    return sa.select(tree.c.id)
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
 
-
-def apply_filters(
-    stmt: sa.Select, filters: dict[str, Any], today: dt.date, calendar: WorkingCalendar
-) -> sa.Select:
-    if filters.get("status"):
-        stmt = stmt.where(Suggestion.status == filters["status"])
-    if filters.get("deadline"):
-        stmt = stmt.where(deadline_filter(filters["deadline"], today, calendar))
-    if filters.get("category"):
-        children = sa.select(Category.id).where(Category.parent_id == filters["category"])
-        stmt = stmt.where(
-            sa.or_(
-                Suggestion.category_id == filters["category"],
-                Suggestion.category_id.in_(children),
-            )
-        )
-    if filters.get("area"):
-        stmt = stmt.where(Suggestion.area_id.in_(_area_subtree(filters["area"])))
-    if filters.get("agency"):
-        stmt = stmt.where(
-            Suggestion.id.in_(
-                sa.select(SuggestionAgency.suggestion_id).where(
-                    SuggestionAgency.agency_id == filters["agency"]
-                )
-            )
-        )
-    if filters.get("workroom"):
-        stmt = stmt.where(Suggestion.workroom_id == filters["workroom"])
-    if filters.get("since"):
-        start = local_day_bounds(dt.date.fromisoformat(filters["since"]))[0]
-        stmt = stmt.where(Suggestion.created_at >= start)
-    if filters.get("until"):
-        end = local_day_bounds(dt.date.fromisoformat(filters["until"]))[1]
-        stmt = stmt.where(Suggestion.created_at < end)
-    return stmt
+    status, deadline, role = args.get("status"), args.get("deadline"), args.get("role")
+    role = role if role in AGENCY_ROLES and agency_id else ""
+    return SuggestionFilter(
+        status=status if status in STATUSES else "",
+        deadline=deadline if deadline in DEADLINE_STATES else "",
+        category_id=number("category"),
+        area_id=number("area"),
+        agency_id=agency_id if role else number("agency"),
+        agency_role=role,
+        workroom_id=number("workroom"),
+        since=day("since"),
+        until=day("until"),
+    )
 
 
 def list_options() -> list[Any]:
@@ -249,10 +224,8 @@ def index() -> Any:
         return redirect(url_for("portal.index"))
     today = local_date(utcnow())
     calendar = calendar_around(today)
-    filters = list_filters()
-    stmt = apply_filters(
-        scoped(sa.select(Suggestion), Suggestion, "suggestion.view"), filters, today, calendar
-    ).order_by(Suggestion.created_at.desc(), Suggestion.id.desc())
+    filters = list_filter()
+    stmt = suggestions_query(filters, user=actor(), today=today, calendar=calendar)
     fmt = request.args.get("format", "")
     if fmt in EXPORT_FORMATS:
         return export_response(stmt, fmt, hide_confidential=False, today=today, calendar=calendar)
@@ -341,12 +314,6 @@ def new() -> Any:
         stored: list[Attachment] = []
         try:
             uploads = attachments.read_uploads(form.attachments.data or [])
-            category = db.session.get(Category, form.category_id.data)
-            area = db.session.get(Area, form.area_id.data)
-            if category is None or not category.active:
-                raise DomainError(_l("Choose a category."), "category_id")
-            if area is None or not area.active:
-                raise DomainError(_l("Choose an area."), "area_id")
             workroom = (
                 db.session.get(Workroom, form.workroom_id.data) if form.workroom_id.data else None
             )
@@ -365,8 +332,8 @@ def new() -> Any:
             s = lifecycle.submit(
                 title=form.title.data,
                 content=form.content.data,
-                category=category,
-                area=area,
+                category=db.session.get(Category, form.category_id.data),
+                area=db.session.get(Area, form.area_id.data),
                 source=form.source.data,
                 now=now,
                 actor=user,
@@ -377,7 +344,6 @@ def new() -> Any:
             )
             for upload in uploads:
                 stored.append(attachments.store(s, upload, kind="citizen", now=now, actor=user))
-            record("suggestion.create", s, summary=f"{s.tracking_code}: {s.title}")
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -449,6 +415,8 @@ def detail_forms(s: Suggestion) -> dict[str, Any]:
 
 def timeline_detail(event: Any) -> str:
     """The short code completing a timeline step, in words."""
+    if event.kind == "assigned":
+        return str(ASSIGNED_BY.get(event.detail, event.detail))
     if event.kind == "replied":
         return str(REPLY_CLASSES.get(event.detail, event.detail))
     if event.kind == "followed_up":
@@ -459,7 +427,8 @@ def timeline_detail(event: Any) -> str:
 
 
 def detail_lookups() -> dict[str, Any]:
-    """The tables a suggestion's detail page shows its codes with, and the upload limit."""
+    """The tables and functions a suggestion's detail page shows its codes with, and
+    the upload limit."""
     return {
         "deadline_labels": DEADLINE_LABELS,
         "deadline_tags": DEADLINE_TAGS,
@@ -468,6 +437,7 @@ def detail_lookups() -> dict[str, Any]:
         "satisfaction": SATISFACTION,
         "event_kinds": EVENT_KINDS,
         "timeline_detail": timeline_detail,
+        "explain_routing": routing.explain_routing,
         "file_kinds": attachments.KINDS,
         "max_mb": attachments.max_megabytes(),
     }
@@ -577,7 +547,6 @@ def assign(suggestion_id: int) -> Any:
             override=form.override.data,
             deadline_policy=form.deadline_policy.data or None,
         )
-        record("suggestion.assign", s, summary=f"{s.tracking_code} → {lead.name}")
         return _("Assigned to %(agency)s.", agency=lead.name)
 
     return _step(s, "assign", form, step)
@@ -658,7 +627,6 @@ def merge(suggestion_id: int) -> Any:
 
     def step() -> str:
         lifecycle.merge(s, into=into, now=utcnow(), actor=actor())
-        record("suggestion.merge", s, summary=f"{s.tracking_code} → {into.tracking_code}")
         return _("Merged into %(code)s.", code=into.tracking_code)
 
     return run_step(s, step, page=_detail_page, done=_done, form=form, forms={"merge": form})
