@@ -61,7 +61,7 @@ def test_csv_export_masks_phones_and_neutralises_formulas(client, db, world):
         for cell in cells:
             assert not cell.startswith(("=", "+", "-", "@")), cell
     audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "suggestion.export"))
-    assert audit is not None and "1 suggestions as csv" in audit.summary
+    assert audit is not None and "导出建议 1 条，格式 csv" in audit.summary
 
 
 def test_xlsx_export_has_no_formula_cells(client, db, world):

@@ -165,7 +165,7 @@ def test_good_xlsx_is_previewed_then_imported(client, db, login_as, room, group,
     summary = db.session.scalar(
         sa.select(AuditEvent.summary).where(AuditEvent.action == "deputy.import")
     )
-    assert "2 created, 1 updated" in summary
+    assert "新建 2 人，更新 1 人" in summary
 
     # The upload is gone once imported: confirming again changes nothing.
     assert client.get(url).status_code == 404

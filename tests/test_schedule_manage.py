@@ -165,7 +165,7 @@ def test_an_unconfirmed_year_blocks_generation_until_acknowledged(db, room):
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "calendar.acknowledge")
     )
-    assert event.object_id == "2027" and "checked by hand" in event.summary
+    assert event.object_id == "2027" and "人工核对了 2027 年的节假日安排" in event.summary
     # The calendar itself stays unconfirmed: that is the calendar page's job.
     assert db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == 2027)) is None
     assert periods.unconfirmed_years(D(2027, 1, 1), D(2027, 1, 31)) == [2027]

@@ -98,7 +98,7 @@ def test_purge_removes_personal_data_past_24_months_and_keeps_statistics(db, vis
     assert kept.phone == "13800138000" and kept.purged_at is None
 
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "visit.purge"))
-    assert "2 visits" in event.summary and "13800138000" not in event.summary
+    assert "已清除 2 条来访" in event.summary and "13800138000" not in event.summary
 
 
 def test_a_second_run_changes_nothing(db, visits):

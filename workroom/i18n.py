@@ -28,10 +28,15 @@ def normalize_locale(tag: str | None) -> str | None:
     return None
 
 
+def default_locale() -> str:
+    """The office's language: what jobs, the CLI and stored words speak."""
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+
+
 def select_locale() -> str:
     if not has_request_context():
         # CLI commands and jobs speak the configured default.
-        return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+        return default_locale()
     user_locale = getattr(current_user, "locale", None) if current_user else None
     for candidate in (
         request.args.get("lang"),
@@ -45,7 +50,7 @@ def select_locale() -> str:
         locale = normalize_locale(tag)
         if locale:
             return locale
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    return default_locale()
 
 
 def html_lang(locale: object) -> str:

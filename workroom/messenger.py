@@ -36,7 +36,7 @@ from flask_babel import force_locale, format_date, format_datetime
 from workroom.auth.models import Role, User, user_role, user_workroom
 from workroom.db import db
 from workroom.errors import DomainError
-from workroom.i18n import DEFAULT_LOCALE, normalize_locale
+from workroom.i18n import default_locale, normalize_locale
 from workroom.outbox.queue import queue_email, queue_sms, usable_email
 from workroom.privacy import normalize_mobile
 
@@ -77,10 +77,6 @@ class Recipient:
     mobile: str | None = None
     locale: str | None = None
     id: int | None = None
-
-
-def default_locale() -> str:
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
 
 
 def usable_mobile(value: str | None) -> str | None:

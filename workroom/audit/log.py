@@ -1,5 +1,10 @@
 """Append events to the audit log. The app never updates or deletes them, except the
-retention purge, which keeps at least six months whatever else is configured."""
+retention purge, which keeps at least six months whatever else is configured.
+
+A summary is written once, in the office's language (the default locale), whoever
+acted and in whatever language their page was: pass words as lazy strings
+(``_l("%(day)s: %(name)s added", ...)``) and they are rendered then.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import force_locale
 
 from workroom.audit.models import AuditEvent
 from workroom.clock import utcnow
 from workroom.db import db
+from workroom.i18n import default_locale
 from workroom.privacy import mask_phone
 
 # The Cybersecurity Law (art. 21) asks network logs to be kept at least six months.
@@ -27,6 +34,14 @@ def scrub(text: str) -> str:
     """Mask mobile and ID numbers so the log never holds them in full."""
     text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
     return _MOBILE.sub(lambda m: mask_phone(m.group(1)), text)
+
+
+def stored_words(text: Any) -> str:
+    """``text`` as it is kept: a lazy string rendered in the office's language."""
+    if isinstance(text, str):
+        return text
+    with force_locale(default_locale()):
+        return str(text)
 
 
 def _current_actor() -> Any:
@@ -47,7 +62,7 @@ def record(
     action: str,
     obj: Any = None,
     *,
-    summary: str = "",
+    summary: Any = "",
     actor: Any = None,
     object_type: str | None = None,
     object_id: Any = None,
@@ -74,7 +89,7 @@ def record(
             "action": action,
             "object_type": object_type or "",
             "object_id": "" if object_id is None else str(object_id)[:40],
-            "summary": scrub(summary)[:500],
+            "summary": scrub(stored_words(summary))[:500],
             "client_address": (request.remote_addr or "")[:64] if has_request_context() else "",
         },
     )

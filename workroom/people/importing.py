@@ -114,6 +114,7 @@ LEVEL_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }
 LEVEL_CHOICES = "全国、省、市、县（区）、乡镇（街道）"
+LEVEL_CODES = tuple(LEVEL_NAMES)
 
 _LIST_SEPARATORS = re.compile(r"[、,;，；\n]+")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -158,8 +159,7 @@ def column_guide() -> list[dict[str, Any]]:
     hints = {
         "name": _l("Required."),
         "level": _l(
-            "One of %(choices)s, or national, provincial, municipal, county, township. "
-            "Required for a new deputy.",
+            "One of %(choices)s, or its code below. Required for a new deputy.",
             choices=LEVEL_CHOICES,
         ),
         "phone": _l("A mobile number or a landline with its area code."),
@@ -174,6 +174,7 @@ def column_guide() -> list[dict[str, Any]]:
             "label": COLUMNS[column],
             "headers": " / ".join(HEADERS[column][:2] + (column,)),
             "hint": hints.get(column, _l("Optional.")),
+            "codes": LEVEL_CODES if column == "level" else (),
         }
         for column in COLUMNS
     ]
@@ -561,9 +562,12 @@ def import_roster(roster: Roster, *, source: str = "") -> RosterCheck:
     record(
         "deputy.import",
         object_type="deputy",
-        summary=(
-            f"{source}: {check.created} created, {check.updated} updated, "
-            f"{check.unchanged} unchanged"
+        summary=_l(
+            "%(source)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged",
+            source=source,
+            created=check.created,
+            updated=check.updated,
+            unchanged=check.unchanged,
         ),
     )
     return check

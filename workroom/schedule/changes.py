@@ -313,7 +313,13 @@ def replace_deputy(
     record(
         "reception_day.replace",
         day,
-        summary=f"{day.workroom.name} {day.day}: {old.name} replaced by {new.name}",
+        summary=_l(
+            "%(workroom)s %(day)s: %(old)s replaced by %(new)s",
+            workroom=day.workroom.name,
+            day=day.day,
+            old=old.name,
+            new=new.name,
+        ),
         actor=actor,
         at=now,
     )
@@ -344,7 +350,12 @@ def add_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any =
     record(
         "reception_day.add_deputy",
         day,
-        summary=f"{day.workroom.name} {day.day}: {deputy.name} added",
+        summary=_l(
+            "%(workroom)s %(day)s: %(deputy)s added",
+            workroom=day.workroom.name,
+            day=day.day,
+            deputy=deputy.name,
+        ),
         actor=actor,
         at=now,
     )
@@ -373,7 +384,12 @@ def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: An
     record(
         "reception_day.remove_deputy",
         day,
-        summary=f"{day.workroom.name} {day.day}: {deputy.name} removed",
+        summary=_l(
+            "%(workroom)s %(day)s: %(deputy)s removed",
+            workroom=day.workroom.name,
+            day=day.day,
+            deputy=deputy.name,
+        ),
         actor=actor,
         at=now,
     )
@@ -407,7 +423,12 @@ def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = No
     record(
         "reception_day.cancel",
         day,
-        summary=f"{day.workroom.name} {day.day}: cancelled ({reason})",
+        summary=_l(
+            "%(workroom)s %(day)s: cancelled (%(reason)s)",
+            workroom=day.workroom.name,
+            day=day.day,
+            reason=reason,
+        ),
         actor=actor,
         at=now,
     )

@@ -117,7 +117,13 @@ def request_swap(
     record(
         "swap_request.create",
         swap,
-        summary=f"{deputy.name} asks to swap {day.day} at {day.workroom.name}: {reason}",
+        summary=_l(
+            "%(deputy)s asks to swap %(day)s at %(workroom)s: %(reason)s",
+            deputy=deputy.name,
+            day=day.day,
+            workroom=day.workroom.name,
+            reason=reason,
+        ),
         actor=actor,
         at=now,
     )
@@ -159,7 +165,13 @@ def approve_swap(
     record(
         "swap_request.approve",
         swap,
-        summary=f"{swap.deputy.name} → {substitute.name}, {day.day} at {day.workroom.name}",
+        summary=_l(
+            "%(deputy)s → %(substitute)s, %(day)s at %(workroom)s",
+            deputy=swap.deputy.name,
+            substitute=substitute.name,
+            day=day.day,
+            workroom=day.workroom.name,
+        ),
         actor=actor,
         at=now,
     )
@@ -186,7 +198,13 @@ def refuse_swap(swap: SwapRequest, note: str, now: dt.datetime, actor: Any = Non
     record(
         "swap_request.refuse",
         swap,
-        summary=f"{swap.deputy.name}, {day.day} at {day.workroom.name}: {note}",
+        summary=_l(
+            "%(deputy)s, %(day)s at %(workroom)s: %(note)s",
+            deputy=swap.deputy.name,
+            day=day.day,
+            workroom=day.workroom.name,
+            note=note,
+        ),
         actor=actor,
         at=now,
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
 from sqlalchemy.orm import selectinload
 
@@ -260,6 +261,10 @@ def _revoke_all(deputy: Deputy, now: dt.datetime) -> int:
     return len(rows)
 
 
+def _feed_words(deputy: Deputy) -> object:
+    return _l("Private calendar link for %(deputy)s", deputy=deputy.name)
+
+
 def issue_feed_token(deputy: Deputy, now: dt.datetime) -> str:
     """Create a new secret feed link for the deputy and return its token.
 
@@ -272,7 +277,7 @@ def issue_feed_token(deputy: Deputy, now: dt.datetime) -> str:
     row = DeputyFeedToken(deputy_id=deputy.id, token_hash=hash_feed_token(token), created_at=now)
     db.session.add(row)
     db.session.flush()
-    record("feed_token.issue", deputy, summary=f"Private calendar link for {deputy.name}", at=now)
+    record("feed_token.issue", deputy, summary=_feed_words(deputy), at=now)
     return token
 
 
@@ -281,7 +286,7 @@ def revoke_feed_token(deputy: Deputy, now: dt.datetime) -> bool:
     now = as_utc_naive(now)
     if not _revoke_all(deputy, now):
         return False
-    record("feed_token.revoke", deputy, summary=f"Private calendar link for {deputy.name}", at=now)
+    record("feed_token.revoke", deputy, summary=_feed_words(deputy), at=now)
     return True
 
 

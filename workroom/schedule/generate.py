@@ -134,14 +134,22 @@ def generate_roster(
         db.session.delete(row)
     db.session.flush()
 
-    rooms = ", ".join(str(w) for w in scope) if len(scope) <= 10 else f"{len(scope)} in all"
+    rooms = (
+        _l("workrooms %(names)s", names=", ".join(str(w) for w in scope))
+        if len(scope) <= 10
+        else _l("%(num)s workrooms", num=len(scope))
+    )
     record(
         "roster.generate",
         object_type="roster",
         object_id=f"{start}/{end}",
-        summary=(
-            f"{start}–{end}: {len(planned)} draft days, {result.places_unfilled} places "
-            f"unfilled; workrooms {rooms}"
+        summary=_l(
+            "%(start)s–%(end)s: %(days)s draft days, %(unfilled)s places unfilled; %(rooms)s",
+            start=start,
+            end=end,
+            days=len(planned),
+            unfilled=result.places_unfilled,
+            rooms=rooms,
         ),
         at=now,
     )

@@ -87,9 +87,13 @@ def generate_period(
                 "calendar.acknowledge",
                 object_type="confirmed_year",
                 object_id=year,
-                summary=(
-                    f"Holiday arrangements for {year} checked by hand before generating "
-                    f"{start}–{end} for {where}; the year stays unconfirmed"
+                summary=_l(
+                    "Holiday arrangements for %(year)s checked by hand before generating "
+                    "%(start)s–%(end)s for %(where)s; the year stays unconfirmed",
+                    year=year,
+                    start=start,
+                    end=end,
+                    where=where,
                 ),
                 actor=actor,
                 at=now,
@@ -217,12 +221,19 @@ def publish_days(
                 messages += queue_deputy_reminder(assignment, "published", now)
     if not drafts:
         return drafts
-    where = workroom.name if workroom else "all workrooms"
+    where = workroom.name if workroom else _l("all workrooms")
     record(
         "roster.publish",
         object_type="roster",
         object_id=f"{start}/{end}",
-        summary=f"{where} {start}–{end}: {len(drafts)} days published, {messages} messages",
+        summary=_l(
+            "%(where)s %(start)s–%(end)s: %(days)s days published, %(messages)s messages",
+            where=where,
+            start=start,
+            end=end,
+            days=len(drafts),
+            messages=messages,
+        ),
         actor=actor,
         at=now,
     )

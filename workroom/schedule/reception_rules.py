@@ -9,6 +9,7 @@ from typing import Any
 
 from workroom.audit.log import record
 from workroom.db import db
+from workroom.i18n import default_locale
 from workroom.places.models import Workroom
 from workroom.schedule.models import ReceptionRule
 from workroom.schedule.rules import check_rule
@@ -71,7 +72,7 @@ def create_rule(
     record(
         "reception_rule.create",
         rule,
-        summary=f"{workroom.name}: {rule.describe('en')}",
+        summary=f"{workroom.name}: {rule.describe(default_locale())}",
         actor=actor,
     )
     return rule
@@ -107,7 +108,7 @@ def update_rule(
     )
     for name, value in values.items():
         setattr(rule, name, value)
-    summary = f"{rule.workroom.name}: {rule.describe('en')}"
+    summary = f"{rule.workroom.name}: {rule.describe(default_locale())}"
     if rule.active != active:
         rule.active = active
         action = "activate" if active else "deactivate"

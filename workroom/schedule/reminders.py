@@ -236,7 +236,12 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
         record(
             "assignment.confirm",
             assignment,
-            summary=f"{deputy.name} confirmed {day.day} at {day.workroom.name}",
+            summary=_l(
+                "%(deputy)s confirmed %(day)s at %(workroom)s",
+                deputy=deputy.name,
+                day=day.day,
+                workroom=day.workroom.name,
+            ),
             at=now,
         )
         return True
@@ -250,7 +255,12 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
     record(
         "assignment.decline",
         assignment,
-        summary=f"{deputy.name} declined {day.day} at {day.workroom.name}",
+        summary=_l(
+            "%(deputy)s declined %(day)s at %(workroom)s",
+            deputy=deputy.name,
+            day=day.day,
+            workroom=day.workroom.name,
+        ),
         at=now,
     )
     tell_liaisons(

@@ -167,7 +167,13 @@ def store(
         "attachment.create",
         attachment,
         actor=actor,
-        summary=f"{s.tracking_code}: {kind} {upload.content_type} {len(upload.data)} bytes",
+        summary=_l(
+            "%(code)s: %(kind)s %(type)s, %(size)s bytes",
+            code=s.tracking_code,
+            kind=kind,
+            type=upload.content_type,
+            size=len(upload.data),
+        ),
         at=as_utc_naive(now),
     )
     return attachment
@@ -227,7 +233,7 @@ def purge_citizen_attachments(now: dt.datetime) -> int:
         record(
             "attachment.purge",
             object_type="attachment",
-            summary=f"{len(rows)} citizens' attachments removed after retention",
+            summary=_l("%(num)s citizens' attachments removed after retention", num=len(rows)),
             at=as_utc_naive(now),
         )
     return len(rows)

@@ -443,12 +443,16 @@ def _check_rule(
             )
 
 
-def _summary(rule: RoutingRule) -> str:
+def _summary(rule: RoutingRule) -> object:
     co = ", ".join(a.name for a in rule.co_agencies)
-    return (
-        f"{rule.category.code} × {rule.area.name} → {rule.lead_agency.name}"
-        + (f" + {co}" if co else "")
-        + f" ({rule.deadline_policy}, priority {rule.priority})"
+    return _l(
+        "%(category)s × %(area)s → %(lead)s%(co)s (%(policy)s, priority %(priority)s)",
+        category=rule.category.code,
+        area=rule.area.name,
+        lead=rule.lead_agency.name,
+        co=f" + {co}" if co else "",
+        policy=DEADLINE_POLICIES.get(rule.deadline_policy, rule.deadline_policy),
+        priority=rule.priority,
     )
 
 

@@ -25,7 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workroom.audit.log import record
+from workroom.audit.log import record, stored_words
 from workroom.categories.models import Category
 from workroom.clock import local_date
 from workroom.db import db
@@ -33,7 +33,7 @@ from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.privacy import normalize_mobile, normalize_phone, phone_hash
 from workroom.visits.duty import ReceptionNow, reception_now
-from workroom.visits.models import Kiosk, TicketCounter, Visit
+from workroom.visits.models import CHANNELS, Kiosk, TicketCounter, Visit
 from workroom.visits.privacy_notice import CURRENT_VERSION, KNOWN_VERSIONS
 
 # Unambiguous characters: no 0/O, 1/I/L.
@@ -463,7 +463,7 @@ def check_in(
     record(
         f"visit.{visit.kind}",
         visit,
-        summary=f"{channel} {visit.ticket_label or ''}".strip(),
+        summary=f"{stored_words(CHANNELS.get(channel, channel))} {visit.ticket_label or ''}".strip(),
         actor=actor,
         at=now,
     )
@@ -531,5 +531,5 @@ def log_visit(
         break
     else:
         raise RuntimeError("could not store the visit")
-    record("visit.record", visit, summary=channel, actor=actor, at=now)
+    record("visit.record", visit, summary=CHANNELS.get(channel, channel), actor=actor, at=now)
     return visit

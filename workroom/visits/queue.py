@@ -245,10 +245,10 @@ def todays_queue(workroom: Workroom, now: dt.datetime) -> Queue:
 
 
 def destination(visit: Visit) -> str:
-    """Where the visitor goes, in words for the log: a deputy's name or "liaison"."""
+    """Where the visitor goes, in words for the log: a deputy's name or the liaison."""
     if visit.deputy is not None:
         return visit.deputy.name
-    return "liaison" if visit.to_liaison else "-"
+    return _l("the liaison") if visit.to_liaison else "-"
 
 
 def _label(visit: Visit) -> str:
@@ -334,7 +334,11 @@ def call_next(
     visit.called_at = now
     visit.call_count = (visit.call_count or 0) + 1
     record(
-        "visit.call", visit, summary=f"{_label(visit)} to {destination(visit)}", actor=actor, at=now
+        "visit.call",
+        visit,
+        summary=_l("%(ticket)s to %(to)s", ticket=_label(visit), to=destination(visit)),
+        actor=actor,
+        at=now,
     )
     return visit
 
@@ -349,7 +353,7 @@ def recall(visit: Visit, actor: Any, now: dt.datetime) -> Visit:
     record(
         "visit.recall",
         visit,
-        summary=f"{_label(visit)} call {visit.call_count}",
+        summary=_l("%(ticket)s called again (%(num)s)", ticket=_label(visit), num=visit.call_count),
         actor=actor,
         at=now,
     )
@@ -398,7 +402,12 @@ def transfer(visit: Visit, actor: Any, now: dt.datetime, deputy: Deputy | None) 
     record(
         "visit.transfer",
         visit,
-        summary=f"{_label(visit)}: {before} to {destination(visit)}",
+        summary=_l(
+            "%(ticket)s: %(before)s to %(to)s",
+            ticket=_label(visit),
+            before=before,
+            to=destination(visit),
+        ),
         actor=actor,
         at=now,
     )

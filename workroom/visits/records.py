@@ -110,7 +110,11 @@ def save_record(
     record(
         "visit.record",
         visit,
-        summary=f"{visit.ticket_label or visit.receipt_code}: {outcome}",
+        summary=_l(
+            "%(ticket)s: %(outcome)s",
+            ticket=visit.ticket_label or visit.receipt_code,
+            outcome=OUTCOMES.get(outcome or "", outcome or "—"),
+        ),
         actor=actor,
         at=now,
     )

@@ -7,6 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
 
 from workroom.audit.log import record
 from workroom.db import db
@@ -48,9 +49,12 @@ def purge_visitor_data(now: dt.datetime) -> dict[str, int]:
         record(
             "visit.purge",
             object_type="visit",
-            summary=(
-                f"{counts['visits']} visits and {counts['citizens']} suggestion citizens "
-                f"purged (arrived before {cutoff.date().isoformat()})"
+            summary=_l(
+                "%(visits)s visits and %(citizens)s suggestion citizens purged "
+                "(arrived before %(day)s)",
+                visits=counts["visits"],
+                citizens=counts["citizens"],
+                day=cutoff.date().isoformat(),
             ),
             at=now,
         )

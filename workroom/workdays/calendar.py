@@ -355,10 +355,20 @@ def add_adjustment(
     record(
         "calendar_adjustment.create",
         adjustment,
-        summary=f"{day.isoformat()} {kind} {name} {notice}".strip(),
+        summary=_adjustment_words(adjustment),
         actor=actor,
     )
     return adjustment
+
+
+def _adjustment_words(adjustment: CalendarAdjustment) -> Any:
+    return _l(
+        "%(day)s %(kind)s %(name)s (%(notice)s)",
+        day=adjustment.day.isoformat(),
+        kind=ADJUSTMENT_KINDS.get(adjustment.kind, adjustment.kind),
+        name=adjustment.name,
+        notice=adjustment.notice or "—",
+    )
 
 
 def remove_adjustment(adjustment: CalendarAdjustment, actor: Any = None) -> None:
@@ -366,8 +376,7 @@ def remove_adjustment(adjustment: CalendarAdjustment, actor: Any = None) -> None
     record(
         "calendar_adjustment.delete",
         adjustment,
-        summary=f"{adjustment.day.isoformat()} {adjustment.kind} {adjustment.name} "
-        f"{adjustment.notice}".strip(),
+        summary=_adjustment_words(adjustment),
         actor=actor,
     )
     db.session.delete(adjustment)
@@ -416,6 +425,14 @@ def confirm_year(
     db.session.add(confirmed)
     db.session.flush()
     record(
-        "confirmed_year.create", confirmed, summary=f"{year} {source} {note}".strip(), actor=actor
+        "confirmed_year.create",
+        confirmed,
+        summary=_l(
+            "%(year)s confirmed (%(source)s): %(note)s",
+            year=year,
+            source=SOURCES[source],
+            note=note or "—",
+        ),
+        actor=actor,
     )
     return confirmed

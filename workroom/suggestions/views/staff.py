@@ -187,7 +187,12 @@ def export_response(
         record(
             "suggestion.export",
             object_type="suggestion",
-            summary=f"{count} suggestions as {fmt} ({request.query_string.decode()[:300]})",
+            summary=_l(
+                "%(num)s suggestions as %(format)s (%(query)s)",
+                num=count,
+                format=fmt,
+                query=request.query_string.decode()[:300],
+            ),
         )
         db.session.commit()
 
