@@ -43,7 +43,7 @@ RULES = {
         "on_non_working_day": "skip",
     },
 }
-DEMO_NOTE = "演示数据：为演示排班而确认，并非取自国务院通知"
+DEMO_NOTE = "为演示排班而确认，并非取自国务院通知"
 
 
 def seed(now: dt.datetime) -> int:
