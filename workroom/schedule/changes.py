@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workroom import messenger
-from workroom.audit.log import record
+from workroom.audit.log import record, stored_words
 from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import Conflict, DomainError
@@ -247,6 +247,14 @@ def refresh_unfilled(day: ReceptionDay) -> None:
     ).to_dict()
 
 
+def _record_change(
+    action: str, day: ReceptionDay, words: Any, actor: Any, now: dt.datetime
+) -> None:
+    """Audit a change of ``day``: its workroom and date, then what changed."""
+    summary = f"{day.workroom.name} {day.day}: {stored_words(words)}"
+    record(action, day, summary=summary, actor=actor, at=now)
+
+
 def _assignment_of(day: ReceptionDay, deputy: Deputy) -> Assignment:
     for assignment in day.assignments:
         if assignment.deputy_id == deputy.id:
@@ -310,18 +318,12 @@ def replace_deputy(
     added = _put_on(day, new)
     withdraw_swaps(day, now, old)
     refresh_unfilled(day)
-    record(
+    _record_change(
         "reception_day.replace",
         day,
-        summary=_l(
-            "%(workroom)s %(day)s: %(old)s replaced by %(new)s",
-            workroom=day.workroom.name,
-            day=day.day,
-            old=old.name,
-            new=new.name,
-        ),
-        actor=actor,
-        at=now,
+        _l("%(old)s replaced by %(new)s", old=old.name, new=new.name),
+        actor,
+        now,
     )
     change = Change(warnings=warnings)
     if published:
@@ -347,17 +349,8 @@ def add_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any =
         day.sequence += 1
     added = _put_on(day, deputy)
     refresh_unfilled(day)
-    record(
-        "reception_day.add_deputy",
-        day,
-        summary=_l(
-            "%(workroom)s %(day)s: %(deputy)s added",
-            workroom=day.workroom.name,
-            day=day.day,
-            deputy=deputy.name,
-        ),
-        actor=actor,
-        at=now,
+    _record_change(
+        "reception_day.add_deputy", day, _l("%(deputy)s added", deputy=deputy.name), actor, now
     )
     change = Change(warnings=warnings)
     if published and _announce_added(added, now):
@@ -381,17 +374,8 @@ def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: An
     _take_off(day, assignment)
     withdraw_swaps(day, now, deputy)
     refresh_unfilled(day)
-    record(
-        "reception_day.remove_deputy",
-        day,
-        summary=_l(
-            "%(workroom)s %(day)s: %(deputy)s removed",
-            workroom=day.workroom.name,
-            day=day.day,
-            deputy=deputy.name,
-        ),
-        actor=actor,
-        at=now,
+    _record_change(
+        "reception_day.remove_deputy", day, _l("%(deputy)s removed", deputy=deputy.name), actor, now
     )
     change = Change()
     if published and _announce_removed(day, deputy, now):
@@ -420,17 +404,8 @@ def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = No
     if published:
         day.sequence += 1
     withdraw_swaps(day, now)
-    record(
-        "reception_day.cancel",
-        day,
-        summary=_l(
-            "%(workroom)s %(day)s: cancelled (%(reason)s)",
-            workroom=day.workroom.name,
-            day=day.day,
-            reason=reason,
-        ),
-        actor=actor,
-        at=now,
+    _record_change(
+        "reception_day.cancel", day, _l("cancelled (%(reason)s)", reason=reason), actor, now
     )
     change = Change()
     if published:
