@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from tests.conftest import first_unknown_year
 from workroom.audit.models import AuditEvent
 from workroom.errors import Conflict, DomainError
 from workroom.outbox.models import OutboxMessage
@@ -16,6 +17,7 @@ from workroom.people.models import Unavailability
 from workroom.schedule import changes, deputy_days, periods, reception_rules
 from workroom.schedule.models import Assignment, ReceptionDay, ReceptionRule, SwapRequest
 from workroom.schedule.rules import build_rrule
+from workroom.workdays.calendar import next_working_day
 from workroom.workdays.models import ConfirmedYear
 
 D = dt.date
@@ -23,6 +25,9 @@ D = dt.date
 NOW = dt.datetime(2026, 3, 2, 0, 0)
 APRIL = (D(2026, 4, 1), D(2026, 4, 30))
 APRIL_WEDNESDAYS = [D(2026, 4, d) for d in (1, 8, 15, 22, 29)]
+# The first year the holidays package does not carry, and the last one it does.
+UNKNOWN = first_unknown_year()
+KNOWN = UNKNOWN - 1
 
 
 def _rule(workroom, **kw):
@@ -144,31 +149,36 @@ def test_period_is_a_month_a_quarter_or_a_year():
 
 
 def test_an_unconfirmed_year_blocks_generation_until_acknowledged(db, room):
+    # December of the last year the package carries to February of the first it lacks.
+    start, end = periods.period(D(KNOWN, 12, 1), 3)
     with pytest.raises(DomainError) as error:
-        periods.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW)
+        periods.generate_period(room, start, end, NOW)
     assert error.value.field == "acknowledge"
-    assert "2027" in str(error.value.message)
+    assert str(UNKNOWN) in str(error.value.message)
     db.session.rollback()
     assert _days(db, room) == []
 
     # Acknowledging another year is not enough.
     with pytest.raises(DomainError):
-        periods.generate_period(
-            room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2028]
-        )
+        periods.generate_period(room, start, end, NOW, acknowledged_years=[UNKNOWN + 1])
     db.session.rollback()
 
-    periods.generate_period(room, D(2026, 12, 1), D(2027, 2, 28), NOW, acknowledged_years=[2027])
+    periods.generate_period(room, start, end, NOW, acknowledged_years=[UNKNOWN])
     db.session.commit()
     days = _days(db, room)
-    assert days[0].day == D(2026, 12, 2) and days[-1].day == D(2027, 2, 24)
+    # The first and last Wednesdays of the period (moved on should they be days off).
+    first_wednesday = start + dt.timedelta(days=(2 - start.weekday()) % 7)
+    last_wednesday = end - dt.timedelta(days=(end.weekday() - 2) % 7)
+    assert days[0].day == next_working_day(first_wednesday) and days[0].day.year == KNOWN
+    assert days[-1].day == next_working_day(last_wednesday) and days[-1].day.year == UNKNOWN
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "calendar.acknowledge")
     )
-    assert event.object_id == "2027" and "人工核对了 2027 年的节假日安排" in event.summary
+    assert event.object_id == str(UNKNOWN)
+    assert f"人工核对了 {UNKNOWN} 年的节假日安排" in event.summary
     # The calendar itself stays unconfirmed: that is the calendar page's job.
-    assert db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == 2027)) is None
-    assert periods.unconfirmed_years(D(2027, 1, 1), D(2027, 1, 31)) == [2027]
+    assert db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == UNKNOWN)) is None
+    assert periods.unconfirmed_years(D(UNKNOWN, 1, 1), D(UNKNOWN, 1, 31)) == [UNKNOWN]
 
 
 def test_publish_notifies_each_deputy_once_and_only_once(db, room):
@@ -569,7 +579,11 @@ def test_demo_publishes_eight_weeks_and_runs_twice_without_change(db):
         ("areas", "workrooms", "groups", "agencies", "deputies"), 0
     )
     seed_people(seed_places(created), created)
-    now = dt.datetime(2026, 12, 1, 2, 0)
+    # 10:00 in Shanghai on the first Tuesday of December of the last year the package
+    # carries: the eight weeks reach into the first year it lacks.
+    december = D(KNOWN, 12, 1)
+    today = december + dt.timedelta(days=(1 - december.weekday()) % 7)
+    now = dt.datetime.combine(today, dt.time(2, 0))
     first = demo.seed(now)
     db.session.commit()
     rules = db.session.scalars(sa.select(ReceptionRule)).all()
@@ -577,13 +591,18 @@ def test_demo_publishes_eight_weeks_and_runs_twice_without_change(db):
     weekly = next(r for r in rules if r.workroom.slug == "xiasheshi")
     assert weekly.describe("en") == "every Wednesday, 09:00–11:30, 2 deputies"
     assert weekly.on_non_working_day == "next_working_day"
-    demo_year = db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == 2027))
+    demo_year = db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == UNKNOWN))
     assert demo_year.source == "demo"
     days = db.session.scalars(sa.select(ReceptionDay)).all()
     assert days and all(d.status == "published" for d in days)
-    assert max(d.day for d in days) <= D(2027, 1, 25)
+    last = today + dt.timedelta(weeks=8, days=-1)
+    assert max(d.day for d in days) <= last
+    # The weekly room holds its eight Wednesdays, each moved on past a day off (and gone
+    # should that take it beyond the eight weeks).
+    wednesday = today + dt.timedelta(days=(2 - today.weekday()) % 7)
+    held = {next_working_day(wednesday + dt.timedelta(weeks=n)) for n in range(8)}
     xiasheshi = [d for d in days if d.workroom.slug == "xiasheshi"]
-    assert len(xiasheshi) == 8
+    assert sorted(d.day for d in xiasheshi) == sorted(day for day in held if day <= last)
     assert all(len(d.assignments) == 2 for d in xiasheshi)
     # Invented deputies are never messaged.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0

@@ -1,5 +1,8 @@
 """The working-day calendar: China 2026 from the holidays package, staff adjustments,
-unconfirmed years, and the staff calendar pages."""
+unconfirmed years, and the staff calendar pages.
+
+The unconfirmed year is the first one the installed holidays package does not carry,
+so a release that adds a year moves these tests on to the next."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, first_unknown_year
 from workroom.audit.models import AuditEvent
 from workroom.errors import DomainError
 from workroom.workdays import calendar as workdays
@@ -20,6 +23,9 @@ from workroom.workdays.models import CalendarAdjustment, ConfirmedYear
 D = dt.date
 EN = {"Accept-Language": "en"}
 CAL_2026 = WorkingCalendar([2025, 2026, 2027])
+# The first year the package does not carry, and the last one before it, which it does.
+UNKNOWN = first_unknown_year()
+KNOWN = UNKNOWN - 1
 
 
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -110,18 +116,21 @@ def test_staff_adjustment_overrides_the_package():
 
 
 def test_unconfirmed_year_is_flagged_but_still_answered():
-    assert CAL_2026.is_confirmed(2026)
-    assert not CAL_2026.is_confirmed(2027)
-    assert CAL_2026.unconfirmed_years(D(2026, 11, 1), D(2027, 3, 1)) == [2027]
-    CAL_2026.require_confirmed(D(2026, 1, 1), D(2026, 12, 31))
+    cal = WorkingCalendar([KNOWN, UNKNOWN])
+    assert cal.is_confirmed(KNOWN)
+    assert not cal.is_confirmed(UNKNOWN)
+    assert cal.unconfirmed_years(D(KNOWN, 11, 1), D(UNKNOWN, 3, 1)) == [UNKNOWN]
+    cal.require_confirmed(D(KNOWN, 1, 1), D(KNOWN, 12, 31))
     with pytest.raises(DomainError) as error:
-        CAL_2026.require_confirmed(D(2026, 12, 1), D(2027, 1, 31))
-    assert "2027" in str(error.value) and "2026" not in str(error.value)
+        cal.require_confirmed(D(KNOWN, 12, 1), D(UNKNOWN, 1, 31))
+    assert str(UNKNOWN) in str(error.value) and str(KNOWN) not in str(error.value)
     assert "not confirmed" in str(error.value)
-    # New Year's Day is a statutory holiday whatever the notice will say.
-    assert not CAL_2026.is_working_day(D(2027, 1, 1))
-    assert CAL_2026.is_working_day(D(2027, 1, 4))
-    assert WorkingCalendar([2027], confirmed_years=[2027]).is_confirmed(2027)
+    # New Year's Day is a statutory holiday whatever the notice will say; an ordinary
+    # weekday (the Monday of the week after, clear of any day in lieu) is worked.
+    assert not cal.is_working_day(D(UNKNOWN, 1, 1))
+    week_after = D(UNKNOWN, 1, 8)
+    assert cal.is_working_day(week_after + dt.timedelta(days=-week_after.weekday() % 7))
+    assert WorkingCalendar([UNKNOWN], confirmed_years=[UNKNOWN]).is_confirmed(UNKNOWN)
 
 
 @settings(max_examples=150, deadline=None)
@@ -164,11 +173,18 @@ def test_stored_adjustment_changes_the_module_functions(db, make_user):
 
 
 def test_add_working_days_reads_adjustments_of_the_next_year(db):
-    workdays.add_adjustment(D(2027, 1, 4), "holiday", "元旦", "测试通知")
-    workdays.confirm_year(2027, "staff", "测试通知")
+    last_day = D(KNOWN, 12, 31)
+    # The first working day of the next year: after New Year's Day and, should it fall
+    # on a weekend, the day in lieu.
+    first = workdays.add_working_days(last_day, 1)
+    assert first.year == UNKNOWN and first.weekday() < 5
+    assert not any(workdays.is_working_day(d) for d in days(D(UNKNOWN, 1, 1), first)[:-1])
+    workdays.add_adjustment(first, "holiday", "元旦", "测试通知")
+    workdays.confirm_year(UNKNOWN, "staff", "测试通知")
     db.session.commit()
-    # 2026-12-31 (Thu) + 1 skips New Year's Day 2027 (Fri), the weekend and the added day off.
-    assert workdays.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 5)
+    # One working day after 31 December skips the added day off too, to the next weekday.
+    following = first + dt.timedelta(days=3 if first.weekday() == 4 else 1)
+    assert workdays.add_working_days(last_day, 1) == following
 
 
 def test_adjustment_validation(db):
@@ -194,24 +210,26 @@ def test_adjustment_validation(db):
 
 def test_confirm_year(db, make_user):
     admin = make_user("admin")
-    assert not workdays.is_confirmed(2027)
+    assert not workdays.is_confirmed(UNKNOWN)
     with pytest.raises(DomainError) as error:
-        workdays.require_confirmed(D(2027, 3, 1), D(2027, 3, 31))
-    assert "2027" in str(error.value)
-    workdays.confirm_year(2027, "staff", "测试通知", admin, now=dt.datetime(2026, 11, 30, 2))
+        workdays.require_confirmed(D(UNKNOWN, 3, 1), D(UNKNOWN, 3, 31))
+    assert str(UNKNOWN) in str(error.value)
+    at = dt.datetime(KNOWN, 11, 30, 2)
+    workdays.confirm_year(UNKNOWN, "staff", "测试通知", admin, now=at)
     db.session.commit()
-    assert workdays.is_confirmed(2027)
-    workdays.require_confirmed(D(2027, 3, 1), D(2027, 3, 31))
-    row = db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == 2027))
-    assert row.confirmed_by_id == admin.id and row.confirmed_at == dt.datetime(2026, 11, 30, 2)
-    for year, field in ((2027, "year"), (2026, "year"), (2101, "year")):
+    assert workdays.is_confirmed(UNKNOWN)
+    workdays.require_confirmed(D(UNKNOWN, 3, 1), D(UNKNOWN, 3, 31))
+    row = db.session.scalar(sa.select(ConfirmedYear).where(ConfirmedYear.year == UNKNOWN))
+    assert row.confirmed_by_id == admin.id and row.confirmed_at == at
+    # Confirmed by staff, carried by the package, out of range.
+    for year, field in ((UNKNOWN, "year"), (KNOWN, "year"), (2101, "year")):
         with pytest.raises(DomainError) as error:
             workdays.confirm_year(year, "staff", "测试通知", admin)
         assert error.value.field == field
     with pytest.raises(DomainError) as error:
-        workdays.confirm_year(2028, "staff", "", admin)
+        workdays.confirm_year(UNKNOWN + 1, "staff", "", admin)
     assert error.value.field == "note"
-    workdays.confirm_year(2028, "demo", "", None)
+    workdays.confirm_year(UNKNOWN + 1, "demo", "", None)
 
 
 # Pages
@@ -235,10 +253,10 @@ def test_admin_sees_the_2026_calendar(client, db, login_as):
 
 def test_unconfirmed_year_shows_the_warning(client, db, login_as):
     login_as("admin")
-    text = client.get("/staff/calendar?year=2027", headers=EN).get_data(as_text=True)
+    text = client.get(f"/staff/calendar?year={UNKNOWN}", headers=EN).get_data(as_text=True)
     assert "Not confirmed" in text
-    assert "The holiday arrangements for 2027 are not confirmed." in text
-    assert "Confirm 2027" in text
+    assert f"The holiday arrangements for {UNKNOWN} are not confirmed." in text
+    assert f"Confirm {UNKNOWN}" in text
 
 
 def test_admin_adds_and_removes_an_adjustment(client, db, login_as):
@@ -279,11 +297,11 @@ def test_admin_adds_and_removes_an_adjustment(client, db, login_as):
 def test_admin_confirms_a_year(client, db, login_as):
     login_as("admin")
     response = client.post(
-        "/staff/calendar/confirm?year=2027",
-        data={"csrf_token": _token(client, 2027), "year": "2027", "note": "测试通知"},
+        f"/staff/calendar/confirm?year={UNKNOWN}",
+        data={"csrf_token": _token(client, UNKNOWN), "year": str(UNKNOWN), "note": "测试通知"},
     )
     assert response.status_code == 302
-    text = client.get("/staff/calendar?year=2027", headers=EN).get_data(as_text=True)
+    text = client.get(f"/staff/calendar?year={UNKNOWN}", headers=EN).get_data(as_text=True)
     assert "Not confirmed" not in text and "Entered by staff on" in text
 
 
@@ -336,17 +354,17 @@ def test_invalid_input_answers_400_with_a_message(client, db, login_as):
 def test_readers_cannot_change_the_calendar(client, db, login_as, make_workroom, role):
     scope = {"workrooms": [make_workroom()]} if role == "liaison" else {}
     login_as(role, **scope)
-    page = client.get("/staff/calendar?year=2027", headers=EN)
+    page = client.get(f"/staff/calendar?year={UNKNOWN}", headers=EN)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "The holiday arrangements for 2027 are not confirmed." in text
-    assert "Add an adjustment" not in text and "Confirm 2027" not in text
+    assert f"The holiday arrangements for {UNKNOWN} are not confirmed." in text
+    assert "Add an adjustment" not in text and f"Confirm {UNKNOWN}" not in text
     token = csrf_from(text)
     response = client.post(
         "/staff/calendar/adjustments",
         data={
             "csrf_token": token,
-            "day": "2027-02-20",
+            "day": f"{UNKNOWN}-02-20",
             "kind": "workday",
             "name": "春节",
             "notice": "测试通知",
