@@ -1,15 +1,18 @@
-"""The SQLAlchemy base, the ``db`` extension and the SQLite connection settings."""
+"""The SQLAlchemy base, the ``db`` extension, the SQLite connection settings, and the
+one way a state change takes what it reads for update (:func:`lock`, :func:`increment`)."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import utcnow
 
@@ -87,3 +90,51 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
 def is_sqlite(engine: sa.Engine | None = None) -> bool:
     return (engine or db.engine).dialect.name == "sqlite"
+
+
+# Taking rows for update. Every state change starts by locking the rows whose state it
+# checks, then reads them afresh: on PostgreSQL a second caller waits at the lock until
+# the first commits and then sees what it wrote, so its checks refuse (409) instead of
+# acting on a stale copy. On SQLite a writing request holds the database's write lock
+# from BEGIN, so the same statements run without the lock clause, which SQLite lacks.
+# Rows are locked in a fixed order (the order given, ids ascending) so two changes
+# never wait for each other.
+
+
+def lock(*objects: Any) -> None:
+    """Take the rows of ``objects`` for update, in the order given, and read afresh.
+
+    Pending changes are flushed first; afterwards everything the session holds is
+    expired, so what the caller reads next is the current state.
+    """
+    db.session.flush()
+    for obj in objects:
+        key = sa.inspect(obj).mapper.primary_key[0]
+        db.session.execute(sa.select(key).where(key == obj.id).with_for_update())
+    db.session.expire_all()
+
+
+def lock_rows(model: Any, ids: Iterable[int]) -> None:
+    """Take the rows of ``model`` with these ids for update, ids ascending; read afresh."""
+    wanted = sorted(set(ids))
+    db.session.flush()
+    if wanted:
+        db.session.execute(
+            sa.select(model.id).where(model.id.in_(wanted)).order_by(model.id).with_for_update()
+        )
+    db.session.expire_all()
+
+
+def increment(obj: Any, attribute: str, by: int = 1) -> int:
+    """Add ``by`` to a counter in the database (``SET n = n + by … RETURNING n``) and
+    answer the new value; ``obj`` carries it too. Never read-modify-written in Python."""
+    column = sa.inspect(obj).mapper.columns[attribute]
+    table = column.table
+    value = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == obj.id)
+        .values({column.name: column + by})
+        .returning(column)
+    ).scalar_one()
+    set_committed_value(obj, attribute, value)
+    return value

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workroom.db import db, reset_write_intent, set_write_intent
@@ -18,6 +21,7 @@ CSP = (
 )
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+log = logging.getLogger("workroom.web")
 
 
 def _security_headers(response: Any) -> Any:
@@ -69,6 +73,18 @@ def _server_error(error: Exception) -> Any:
     return render_template("errors/500.html"), 500
 
 
+def _unique_violation(error: IntegrityError) -> Any:
+    # Two people did the same thing at once and a constraint kept the second out: the
+    # loser is told the state changed (409), never a 500, and nothing half-done stays.
+    db.session.rollback()
+    log.warning("constraint refused %s %s: %s", request.method, request.path, error.orig)
+    return _render_error(
+        Conflict(
+            _("Someone changed this at the same moment. Reload the page to see it as it is now.")
+        )
+    )
+
+
 def _csrf_error(error: CSRFError) -> Any:
     return render_template("errors/400.html", error=error, csrf=True), 400
 
@@ -81,5 +97,6 @@ def init_web(app: Flask) -> None:
     app.teardown_request(_reset_write_intent)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(IntegrityError, _unique_violation)
     app.register_error_handler(HTTPException, _render_error)
     app.register_error_handler(500, _server_error)

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from workroom import messenger
 from workroom.audit.log import record, stored_words
 from workroom.clock import as_utc_naive
-from workroom.db import db
+from workroom.db import db, increment, lock
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Deputy, Unavailability, deputy_workroom
 from workroom.schedule.feeds import on_duty, time_window
@@ -123,7 +123,7 @@ def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
     if reason == NOT_ATTACHED:
         raise DomainError(_l("%(name)s is not attached to this workroom.", name=name), "deputy_id")
     if any(a.deputy_id == deputy.id and a.status != "declined" for a in day.assignments):
-        raise DomainError(_l("%(name)s is already on duty that day.", name=name), "deputy_id")
+        raise Conflict(_l("%(name)s is already on duty that day.", name=name), "deputy_id")
     if reason == UNAVAILABLE:
         # The period why_not found; its row holds the reason given.
         first, last = absence_on(candidate, day.day)
@@ -308,12 +308,13 @@ def replace_deputy(
     or ``new`` may not hold it (see :func:`_check_can_hold`). The caller commits.
     """
     now = as_utc_naive(now)
+    lock(day, new)
     check_changeable(day, now)
     assignment = _assignment_of(day, old)
     warnings = _check_can_hold(day, new)
     published = day.status == "published"
     if published:
-        day.sequence += 1
+        increment(day, "sequence")
     _take_off(day, assignment)
     added = _put_on(day, new)
     withdraw_swaps(day, now, old)
@@ -342,11 +343,12 @@ def add_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: Any =
     hold it. The caller commits.
     """
     now = as_utc_naive(now)
+    lock(day, deputy)
     check_changeable(day, now)
     warnings = _check_can_hold(day, deputy)
     published = day.status == "published"
     if published:
-        day.sequence += 1
+        increment(day, "sequence")
     added = _put_on(day, deputy)
     refresh_unfilled(day)
     _record_change(
@@ -366,11 +368,12 @@ def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: An
     or begun day, DomainError when the deputy is not on it. The caller commits.
     """
     now = as_utc_naive(now)
+    lock(day)
     check_changeable(day, now)
     assignment = _assignment_of(day, deputy)
     published = day.status == "published"
     if published:
-        day.sequence += 1
+        increment(day, "sequence")
     _take_off(day, assignment)
     withdraw_swaps(day, now, deputy)
     refresh_unfilled(day)
@@ -397,12 +400,13 @@ def cancel_day(day: ReceptionDay, reason: str, now: dt.datetime, actor: Any = No
         raise DomainError(_l("Say why the day is cancelled."), "reason")
     if len(reason) > MAX_REASON:
         raise DomainError(_l("Use at most %(n)s characters.", n=MAX_REASON), "reason")
+    lock(day)
     check_changeable(day, now)
     published = day.status == "published"
     day.status = "cancelled"
     day.cancel_reason = reason
     if published:
-        day.sequence += 1
+        increment(day, "sequence")
     withdraw_swaps(day, now)
     _record_change(
         "reception_day.cancel", day, _l("cancelled (%(reason)s)", reason=reason), actor, now

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from workroom import messenger
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive
-from workroom.db import db
+from workroom.db import db, lock
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
@@ -95,6 +95,7 @@ def request_swap(
         raise DomainError(_l("Say why you need to swap."), "reason")
     if len(reason) > MAX_REASON:
         raise DomainError(_l("Use at most %(n)s characters.", n=MAX_REASON), "reason")
+    lock(day, assignment)
     check_changeable(day, now)
     if day.status != "published":
         raise Conflict(_l("Only a published day can be swapped."))
@@ -155,8 +156,9 @@ def approve_swap(
     The caller commits.
     """
     now = as_utc_naive(now)
-    _check_pending(swap)
     day = swap.reception_day
+    lock(day, swap, substitute)
+    _check_pending(swap)
     change = replace_deputy(day, swap.deputy, substitute, now, actor)
     swap.status = "approved"
     swap.substitute = substitute
@@ -185,6 +187,7 @@ def refuse_swap(swap: SwapRequest, note: str, now: dt.datetime, actor: Any = Non
     has begun, DomainError on field "note" when it is too long. The caller commits.
     """
     now = as_utc_naive(now)
+    lock(swap.reception_day, swap)
     _check_pending(swap)
     check_changeable(swap.reception_day, now)
     note = " ".join((note or "").split())

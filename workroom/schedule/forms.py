@@ -11,9 +11,18 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from workroom.db import db
 from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
+from workroom.people.models import Deputy
 from workroom.schedule.changes import MAX_REASON
 from workroom.schedule.models import MAX_DEPUTIES_PER_DAY, NON_WORKING_DAY_POLICIES
 from workroom.schedule.periods import PERIOD_LENGTHS
@@ -110,9 +119,20 @@ class GenerateForm(Form):
     acknowledge = BooleanField(_l("I have checked the holiday arrangements"))
 
 
+def _existing_deputy(_form: Form, field: SelectField) -> None:
+    if field.data and db.session.get(Deputy, field.data) is None:
+        raise ValidationError(_l("Choose a deputy."))
+
+
 def deputy_field(label: str) -> SelectField:
+    # The list offers the deputies as the page saw them. Whether one may hold the day is
+    # decided when the change is made, against the current state (changes._check_can_hold):
+    # someone taken in the meantime is refused there with a 409, not here as a bad choice.
     return SelectField(
-        label, coerce=int, validators=[DataRequired(_l("Choose a deputy."))], validate_choice=True
+        label,
+        coerce=int,
+        validators=[DataRequired(_l("Choose a deputy.")), _existing_deputy],
+        validate_choice=False,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive, to_utc
-from workroom.db import db
+from workroom.db import db, lock_rows
 from workroom.errors import DomainError
 from workroom.people.models import Deputy, Unavailability, deputy_workroom
 from workroom.places.models import Workroom
@@ -67,6 +67,8 @@ def generate_roster(
     scope = list(db.session.scalars(room_query.order_by(Workroom.id)))
     if not scope:
         return RosterResult()
+    # One generation or publication at a time per workroom (see periods.publish_days).
+    lock_rows(Workroom, scope)
     in_scope = ReceptionDay.workroom_id.in_(scope)
 
     existing = db.session.scalars(

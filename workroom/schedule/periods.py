@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive
-from workroom.db import db
+from workroom.db import db, lock_rows
 from workroom.errors import DomainError
 from workroom.people.models import Deputy, deputy_workroom
 from workroom.places.models import Workroom
@@ -211,6 +211,9 @@ def publish_days(
     The caller commits.
     """
     now = as_utc_naive(now)
+    # Publishing and generating take the workrooms' rows first: one at a time per room.
+    rooms = [workroom.id] if workroom else db.session.scalars(sa.select(Workroom.id)).all()
+    lock_rows(Workroom, rooms)
     drafts = [d for d in days_between(workroom, start, end, ("draft",)) if d.starts_at > now]
     messages = 0
     for day in drafts:

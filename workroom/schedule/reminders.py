@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from workroom import messenger
 from workroom.audit.log import record
 from workroom.clock import as_utc_naive, local_date, to_utc
-from workroom.db import db
+from workroom.db import db, increment, lock
 from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.schedule.feeds import join_names, on_duty, time_window
@@ -221,6 +221,7 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
     """
     now = as_utc_naive(now)
     day = assignment.reception_day
+    lock(day, assignment)
     if day.status == "cancelled":
         raise Conflict(_l("This reception day was cancelled."))
     if day.status != "published" or day.starts_at <= now:
@@ -251,7 +252,7 @@ def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime)
         return False
     assignment.status = "declined"
     assignment.confirmed_at = None
-    day.sequence += 1
+    increment(day, "sequence")
     record(
         "assignment.decline",
         assignment,

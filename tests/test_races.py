@@ -1,0 +1,202 @@
+"""Two people acting at once: exactly one wins, the loser is told (409), nothing is
+doubled and nobody hears of what did not happen. Threads on SQLite, processes on
+PostgreSQL (see tests/race.py); the PostgreSQL pass of ``make test`` runs them there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import IsolatedClient
+from tests.race import Call, race, statuses
+from workroom.audit.models import AuditEvent
+from workroom.outbox.models import OutboxMessage
+from workroom.schedule import periods, reception_rules
+from workroom.schedule.models import Assignment, ReceptionDay, SwapRequest
+
+D = dt.date
+# Monday 2 March 2026, 08:00 in Shanghai; the days raced over are in April.
+NOW = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
+CALLERS = 6
+
+
+def no_server_error(answers) -> None:
+    assert all(a.status < 500 for a in answers), [a.text[:300] for a in answers if a.status >= 500]
+
+
+@pytest.fixture
+def room(db, make_workroom, make_deputy, make_user):
+    """A workroom with a Wednesday rule for two deputies and twelve deputies attached."""
+    workroom = make_workroom(name="下摄司街道代表工作室")
+    reception_rules.create_rule(
+        workroom,
+        rrule="FREQ=WEEKLY;BYDAY=WE",
+        starts_at_time=dt.time(9),
+        ends_at_time=dt.time(11, 30),
+        deputies_needed=2,
+        capacity=20,
+        valid_from=D(2026, 1, 1),
+        on_non_working_day="next_working_day",
+    )
+    for n in range(12):
+        deputy = make_deputy(name=f"代表{n}", email=f"d{n}@example.cn")
+        deputy.workrooms.append(workroom)
+    db.session.commit()
+    for n in range(CALLERS):
+        make_user("liaison", username=f"liaison{n}", workrooms=[workroom])
+    return workroom
+
+
+def _drafts(db, workroom):
+    periods.generate_period(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
+    db.session.commit()
+
+
+def _first_day(db, workroom) -> ReceptionDay:
+    return db.session.scalar(
+        sa.select(ReceptionDay)
+        .where(ReceptionDay.workroom_id == workroom.id)
+        .order_by(ReceptionDay.starts_at)
+    )
+
+
+def _published_day(db, workroom) -> ReceptionDay:
+    _drafts(db, workroom)
+    periods.publish_days(workroom, D(2026, 4, 1), D(2026, 4, 30), NOW)
+    db.session.commit()
+    return _first_day(db, workroom)
+
+
+def _free_deputies(db, day: ReceptionDay) -> list:
+    from workroom.schedule import changes
+
+    return [o.deputy for o in changes.propose_substitutes(day)]
+
+
+def test_two_publications_at_once_publish_once(app, db, room, tmp_path):
+    _drafts(db, room)
+    form = {"start": "2026-04-01", "end": "2026-04-30"}
+    calls = [Call("liaison0", f"/staff/workrooms/{room.id}/publish", form) for _ in range(2)]
+    calls[1] = Call("liaison1", calls[1].url, form)
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    db.session.expire_all()
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "roster.publish"))
+    assert len(events.all()) == 1
+    statuses_of_days = set(db.session.scalars(sa.select(ReceptionDay.status)))
+    assert statuses_of_days == {"published"}
+    keys = db.session.scalars(sa.select(OutboxMessage.dedupe_key)).all()
+    assert len(keys) == len(set(keys))
+
+
+def test_the_same_deputy_added_at_once_is_added_once(app, db, room, tmp_path):
+    day = _published_day(db, room)
+    deputy = _free_deputies(db, day)[0]
+    sequence = day.sequence
+    calls = [
+        Call(f"liaison{n}", f"/staff/days/{day.id}/add", {"add-deputy_id": deputy.id})
+        for n in range(CALLERS)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    held = db.session.scalars(
+        sa.select(Assignment).where(
+            Assignment.reception_day_id == day.id, Assignment.deputy_id == deputy.id
+        )
+    ).all()
+    assert len(held) == 1
+    assert db.session.get(ReceptionDay, day.id).sequence == sequence + 1
+    told = db.session.scalars(
+        sa.select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"reminder:{day.id}:{deputy.id}:%")
+        )
+    ).all()
+    assert told == [f"reminder:{day.id}:{deputy.id}:published:{sequence + 1}:email"]
+
+
+def test_one_swap_approved_by_many_hands_one_substitute(app, db, room, tmp_path, make_user):
+    day = _published_day(db, room)
+    mine = day.assignments[0]
+    from workroom.schedule import deputy_days
+
+    swap = deputy_days.request_swap(mine, "外地出差", NOW)
+    db.session.commit()
+    requester = mine.deputy_id
+    substitutes = _free_deputies(db, day)[:CALLERS]
+    assert len(substitutes) == CALLERS
+    sequence = day.sequence
+    before = set(db.session.scalars(sa.select(OutboxMessage.id)))
+    calls = [
+        Call(f"liaison{n}", f"/staff/swaps/{swap.id}/approve", {f"s{swap.id}-deputy_id": d.id})
+        for n, d in enumerate(substitutes)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    day = db.session.get(ReceptionDay, day.id)
+    swap = db.session.get(SwapRequest, swap.id)
+    assert swap.status == "approved"
+    assert len(day.assignments) == day.deputies_needed == 2
+    assert swap.substitute_id in {a.deputy_id for a in day.assignments}
+    assert day.sequence == sequence + 1
+    new = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.not_in(before)))
+    keys = [m.dedupe_key.split(":") for m in new]
+    assert {k[2] for k in keys if k[0] == "reminder"} == {str(swap.substitute_id)}
+    assert {k[2] for k in keys if k[0] == "removed"} == {str(requester)}
+
+
+def test_a_swap_asked_for_at_once_is_asked_once(app, db, room, tmp_path, make_user):
+    day = _published_day(db, room)
+    mine = day.assignments[0]
+    make_user("deputy", username="the-deputy", deputy=mine.deputy)
+    calls = [
+        Call("the-deputy", f"/staff/my-days/{mine.id}/swap", {f"s{mine.id}-reason": "外地出差"})
+        for _ in range(CALLERS)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    pending = db.session.scalars(sa.select(SwapRequest).where(SwapRequest.status == "pending"))
+    assert len(pending.all()) == 1
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert events["swap_request.create"] == 1
+
+
+def test_a_unique_violation_answers_409_in_the_readers_language(app, db, make_workroom, caplog):
+    from workroom.places.models import Workroom
+
+    taken = make_workroom(slug="taken")
+
+    def second_with_the_same_slug():
+        db.session.add(Workroom(name="另一个", slug=taken.slug, area_id=taken.area_id))
+        db.session.flush()
+        return "unreachable"
+
+    app.add_url_rule("/staff/test-duplicate", view_func=second_with_the_same_slug)
+    app.add_url_rule("/api/v1/test-duplicate", "api_duplicate", second_with_the_same_slug)
+    client = IsolatedClient(app, app.response_class)
+
+    page = client.get("/staff/test-duplicate", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 409
+    assert "就在同一时刻，有人修改了这项内容" in page.get_data(as_text=True)
+    answer = client.get("/api/v1/test-duplicate", headers={"Accept-Language": "en"})
+    assert answer.status_code == 409
+    assert answer.get_json()["message"].startswith("Someone changed this at the same moment.")
+    assert "constraint refused GET /staff/test-duplicate" in caplog.text
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Workroom)) == 1
