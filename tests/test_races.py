@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
+from tests import test_suggestion_views
 from tests.conftest import IsolatedClient
 from tests.race import Call, race, statuses
 from workroom.audit.models import AuditEvent
@@ -200,3 +201,132 @@ def test_a_unique_violation_answers_409_in_the_readers_language(app, db, make_wo
     assert "constraint refused GET /staff/test-duplicate" in caplog.text
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Workroom)) == 1
+
+
+# Suggestions
+
+# The world of accounts, places and agencies the suggestion pages are tested in.
+world = test_suggestion_views.world
+
+
+@pytest.fixture
+def raised(db, world):
+    """A suggestion routed to the ecology bureau, and a second one to merge with."""
+    raise_suggestion = test_suggestion_views.raise_suggestion
+    return raise_suggestion(db, world), raise_suggestion(db, world, title="河道又有异味")
+
+
+def _handlers(make_user, world, n: int = CALLERS) -> list[str]:
+    return [make_user("agency_handler", agency=world["ecology"]).username for _ in range(n)]
+
+
+def _managers(make_user, world, n: int = CALLERS) -> list[str]:
+    return [make_user("liaison", workrooms=[world["room_a"]]).username for _ in range(n)]
+
+
+def _events(db, s, kind: str) -> int:
+    from workroom.suggestions.models import SuggestionEvent
+
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SuggestionEvent)
+        .where(SuggestionEvent.suggestion_id == s.id, SuggestionEvent.kind == kind)
+    )
+
+
+def test_an_agency_accepts_once_when_its_handlers_press_at_once(
+    app, db, world, raised, make_user, tmp_path
+):
+    s, _ = raised
+    calls = [Call(u, f"/agency/suggestions/{s.id}/accept") for u in _handlers(make_user, world)]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    assert _events(db, s, "accepted") == 1
+
+
+def test_two_merges_of_one_pair_in_opposite_directions(app, db, world, raised, make_user, tmp_path):
+    first, second = raised
+    one, other = _managers(make_user, world, 2)
+    calls = [
+        Call(
+            one, f"/staff/suggestions/{first.id}/merge", {"merge-into_code": second.tracking_code}
+        ),
+        Call(
+            other, f"/staff/suggestions/{second.id}/merge", {"merge-into_code": first.tracking_code}
+        ),
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303, 409]
+    db.session.expire_all()
+    from workroom.suggestions.models import Suggestion
+
+    states = sorted(db.session.scalars(sa.select(Suggestion.status)))
+    assert states.count("merged") == 1
+
+
+def test_an_extension_is_decided_once(app, db, world, raised, make_user, tmp_path):
+    from workroom.clock import local_today, utcnow
+    from workroom.suggestions import lifecycle
+
+    s, _ = raised
+    lifecycle.accept(s, agency=world["ecology"], now=utcnow(), actor=world["agency1"])
+    lifecycle.request_extension(
+        s,
+        agency=world["ecology"],
+        requested_due=local_today() + dt.timedelta(days=40),
+        reason="需要协调多个部门",
+        now=utcnow(),
+        actor=world["agency1"],
+    )
+    db.session.commit()
+    calls = [
+        Call(u, f"/staff/suggestions/{s.id}/extension", {"extension-decision": "approve"})
+        for u in _managers(make_user, world)
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    from workroom.suggestions.models import Suggestion
+
+    assert db.session.get(Suggestion, s.id).extensions_used == 1
+    assert _events(db, s, "extension_approved") == 1
+
+
+def test_a_suggestion_is_handled_again_once(app, db, world, raised, make_user, tmp_path):
+    from workroom.clock import utcnow
+    from workroom.suggestions import lifecycle
+
+    s, _ = raised
+    handler = world["agency1"]
+    lifecycle.accept(s, agency=world["ecology"], now=utcnow(), actor=handler)
+    lifecycle.reply(
+        s, agency=world["ecology"], text="已清淤。", reply_class="A", now=utcnow(), actor=handler
+    )
+    for citizen in lifecycle.group_citizens(s):
+        lifecycle.record_follow_up(
+            s, citizen, satisfaction="dissatisfied", now=utcnow(), actor=world["liaison"]
+        )
+    db.session.commit()
+    calls = [
+        Call(u, f"/staff/suggestions/{s.id}/rehandle", {"rehandle-reason": "群众仍不满意"})
+        for u in _managers(make_user, world)
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    from workroom.suggestions.models import Suggestion
+
+    assert db.session.get(Suggestion, s.id).rehandle_count == 1

@@ -26,7 +26,7 @@ from workroom import messenger
 from workroom.audit.log import record
 from workroom.categories.models import Category
 from workroom.clock import as_utc_naive, local_date
-from workroom.db import db
+from workroom.db import db, increment, lock
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
@@ -127,7 +127,12 @@ def _step(s: Suggestion) -> int:
     return len(s.events)
 
 
-def _require_status(s: Suggestion, allowed: Sequence[str], message: Any) -> None:
+def _take(s: Suggestion, allowed: Sequence[str], message: Any) -> None:
+    """Take ``s`` for update, then require one of the ``allowed`` statuses (Conflict).
+
+    Every step starts here, so two people acting on one suggestion at once act one
+    after the other, and the second sees the first's step."""
+    lock(s)
     if s.status not in allowed:
         raise Conflict(message)
 
@@ -426,9 +431,7 @@ def assign(
     missing or inactive agency, the lead among the co-handlers, a missing reason or an
     unknown policy.
     """
-    _require_status(
-        s, ("triage", *OPEN), _l("Only a suggestion in triage or being handled can be assigned.")
-    )
+    _take(s, ("triage", *OPEN), _l("Only a suggestion in triage or being handled can be assigned."))
     lead, co = _check_agencies(lead_agency, co_agencies)
     if deadline_policy is not None and deadline_policy not in DEADLINE_POLICIES:
         raise DomainError(_l("Choose a deadline policy."), "deadline_policy")
@@ -469,7 +472,7 @@ def assign(
 def accept(s: Suggestion, *, agency: Agency | None, now: dt.datetime, actor: Any) -> None:
     """The lead agency accepts (签收) an assigned suggestion; the event records whether
     it was on time. Raises Conflict for another status or another agency."""
-    _require_status(s, ("assigned",), _l("Only an assigned suggestion can be accepted."))
+    _take(s, ("assigned",), _l("Only an assigned suggestion can be accepted."))
     _require_lead(s, agency)
     on_time = s.accept_due is None or local_date(now) <= s.accept_due
     s.status = "accepted"
@@ -487,7 +490,7 @@ def return_misassigned(
     assignment. Raises Conflict for another status, another agency or too late;
     DomainError without a reason.
     """
-    _require_status(s, OPEN, _l("Only a suggestion being handled can be returned."))
+    _take(s, OPEN, _l("Only a suggestion being handled can be returned."))
     _require_lead(s, agency)
     reason = _reason(reason)
     limit = _setting("RETURN_LIMIT_WORKING_DAYS", 3)
@@ -536,7 +539,7 @@ def request_extension(
     already waiting or an extension already granted; DomainError for a missing
     reason or a date not after the deadline or beyond the limit.
     """
-    _require_status(s, OPEN, _l("Only a suggestion being handled can be extended."))
+    _take(s, OPEN, _l("Only a suggestion being handled can be extended."))
     _require_lead(s, agency)
     if _pending_requests(s):
         raise Conflict(_l("An extension request is already waiting for a decision."))
@@ -591,6 +594,7 @@ def decide_extension(
     Raises Conflict when the request was already decided or, on approval, when the
     suggestion is no longer being handled; DomainError for an over-long note.
     """
+    lock(request.suggestion, request)
     if request.status != "pending":
         raise Conflict(_l("This request was already decided."))
     s = request.suggestion
@@ -603,7 +607,7 @@ def decide_extension(
     request.decision_note = note
     if approve:
         s.reply_due = request.requested_due
-        s.extensions_used += 1
+        increment(s, "extensions_used")
     _event(
         s,
         "extension_approved" if approve else "extension_refused",
@@ -632,7 +636,7 @@ def co_opinion(
     answer deadline. Raises Conflict unless the suggestion is being handled and the
     agency co-handles it; DomainError for an empty opinion.
     """
-    _require_status(s, OPEN, _l("Opinions are sent while the suggestion is being handled."))
+    _take(s, OPEN, _l("Opinions are sent while the suggestion is being handled."))
     link = next(
         (
             x
@@ -677,7 +681,7 @@ def reply(
     are cancelled. Raises Conflict for another status or agency; DomainError for an
     empty text or an unknown class.
     """
-    _require_status(s, ("accepted",), _l("Only an accepted suggestion can be answered."))
+    _take(s, ("accepted",), _l("Only an accepted suggestion can be answered."))
     _require_lead(s, agency)
     text = _text(text, "text", required=True, limit=TEXT_MAX, message=_l("Write the answer."))
     if reply_class not in REPLY_CLASSES:
@@ -730,9 +734,7 @@ def record_follow_up(
     followed up; DomainError for an unknown satisfaction or an over-long note.
     """
     handling = handling_suggestion(s)
-    _require_status(
-        handling, ("replied",), _l("Follow-up is recorded once the suggestion is answered.")
-    )
+    _take(handling, ("replied",), _l("Follow-up is recorded once the suggestion is answered."))
     if citizen not in group_citizens(handling):
         raise Conflict(_l("This citizen does not belong to the suggestion."))
     if citizen.followed_up_at is not None:
@@ -751,7 +753,7 @@ def close(s: Suggestion, *, now: dt.datetime, actor: Any) -> None:
 
     Raises Conflict for another status or while a citizen's follow-up is missing.
     """
-    _require_status(s, ("replied",), _l("Only an answered suggestion can be closed."))
+    _take(s, ("replied",), _l("Only an answered suggestion can be closed."))
     missing = [c for c in group_citizens(s) if c.followed_up_at is None]
     if missing:
         raise Conflict(
@@ -772,7 +774,7 @@ def rehandle(s: Suggestion, *, now: dt.datetime, actor: Any, reason: str) -> Non
     At most REHANDLE_MAX (default 2) times. Raises Conflict for another status, when
     no citizen is dissatisfied or the limit is reached; DomainError without a reason.
     """
-    _require_status(
+    _take(
         s, ("replied", "closed"), _l("Only an answered or closed suggestion can be handled again.")
     )
     citizens = group_citizens(s)
@@ -787,7 +789,7 @@ def rehandle(s: Suggestion, *, now: dt.datetime, actor: Any, reason: str) -> Non
         raise Conflict(_l("The suggestion has no lead agency."))
     reason = _reason(reason)
     s.status = "assigned"
-    s.rehandle_count += 1
+    increment(s, "rehandle_count")
     s.assigned_at = as_utc_naive(now)
     s.accepted_at = s.replied_at = s.closed_at = None
     s.reply_text = ""
@@ -820,8 +822,11 @@ def merge(duplicate: Suggestion, *, into: Suggestion, now: dt.datetime, actor: A
     """
     if duplicate.id == into.id:
         raise Conflict(_l("A suggestion cannot be merged into itself."))
-    _require_status(duplicate, MERGEABLE, _l("Only a suggestion not yet answered can be merged."))
-    _require_status(into, MERGEABLE, _l("Merge into a suggestion not yet answered."))
+    # Both, ids ascending: two merges of the same pair in opposite directions never wait
+    # for each other.
+    lock(*sorted((duplicate, into), key=lambda x: x.id))
+    _take(duplicate, MERGEABLE, _l("Only a suggestion not yet answered can be merged."))
+    _take(into, MERGEABLE, _l("Merge into a suggestion not yet answered."))
     for other in list(duplicate.duplicates):
         other.merged_into = into
     duplicate.status = "merged"
