@@ -26,9 +26,10 @@ from tests.conftest import PASSWORD, POSTGRES_URL, base_config
 
 @dataclass(frozen=True)
 class Call:
-    """One request: who sends it, where, and what (form fields, or JSON)."""
+    """One request: who sends it (None: nobody signed in), where, and what (form fields,
+    or JSON)."""
 
-    username: str
+    username: str | None
     url: str
     data: dict[str, Any] = field(default_factory=dict)
     json: dict[str, Any] | None = None
@@ -41,7 +42,9 @@ class Answer:
     text: str
 
 
-def _sign_in(client: Any, username: str) -> None:
+def _sign_in(client: Any, username: str | None) -> None:
+    if username is None:
+        return
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302, f"{username} could not sign in"
 

@@ -330,3 +330,93 @@ def test_a_suggestion_is_handled_again_once(app, db, world, raised, make_user, t
     from workroom.suggestions.models import Suggestion
 
     assert db.session.get(Suggestion, s.id).rehandle_count == 1
+
+
+# The queue console, kiosks and sign-in
+
+
+@pytest.fixture
+def queue_room(db, make_workroom, make_deputy, make_user):
+    """Today's reception day with two deputies signed in on arrival, and their accounts."""
+    from tests.test_queue_console import make_day, sign_in_deputy
+
+    workroom = make_workroom(name="下摄司街道代表工作室", slug="xiasheshi")
+    deputies = [make_deputy(name=n, workrooms=[workroom]) for n in ("王建国", "李丽")]
+    day = make_day(db, workroom, deputies)
+    for deputy in deputies:
+        sign_in_deputy(db, day, deputy)
+    users = [make_user("deputy", deputy=d).username for d in deputies]
+    return workroom, deputies, users
+
+
+def test_two_deputies_calling_next_at_once_call_two_tickets(app, db, queue_room, tmp_path):
+    from tests.test_queue_console import NOW as QUEUE_NOW
+    from tests.test_queue_console import make_ticket
+    from workroom.visits.models import Visit
+
+    workroom, deputies, users = queue_room
+    tickets = [make_ticket(db, workroom, n, minutes_ago=30 - n) for n in (1, 2, 3)]
+    url = f"/staff/workrooms/{workroom.id}/queue/call"
+
+    answers = race(
+        app, [Call(u, url) for u in users], at=QUEUE_NOW.replace(tzinfo=dt.UTC), tmp_path=tmp_path
+    )
+
+    no_server_error(answers)
+    assert statuses(answers) == [303, 303]
+    db.session.expire_all()
+    called = db.session.scalars(sa.select(Visit).where(Visit.status == "called")).all()
+    assert sorted(v.id for v in called) == [tickets[0].id, tickets[1].id]
+    assert {v.deputy_id for v in called} == {d.id for d in deputies}
+
+
+def test_one_ticket_started_by_many_hands_starts_once(app, db, queue_room, make_user, tmp_path):
+    from tests.test_queue_console import NOW as QUEUE_NOW
+    from tests.test_queue_console import make_ticket
+
+    workroom, _, _ = queue_room
+    ticket = make_ticket(db, workroom, 1, status="called", to_liaison=True)
+    liaisons = [make_user("liaison", workrooms=[workroom]).username for _ in range(CALLERS)]
+    calls = [Call(u, f"/staff/visits/{ticket.id}/start") for u in liaisons]
+
+    answers = race(app, calls, at=QUEUE_NOW.replace(tzinfo=dt.UTC), tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert events["visit.start"] == 1
+
+
+def test_a_pairing_code_typed_on_many_tablets_at_once_pairs_one(app, db, make_workroom, tmp_path):
+    from workroom.clock import utcnow
+    from workroom.visits import kiosk_auth
+    from workroom.visits.models import Kiosk
+
+    kiosk, code = kiosk_auth.register_kiosk(make_workroom(), "前台平板", utcnow())
+    db.session.commit()
+    calls = [Call(None, "/kiosk/pair", {"code": code}) for _ in range(CALLERS)]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [400] * (CALLERS - 1)
+    db.session.expire_all()
+    assert db.session.get(Kiosk, kiosk.id).credential_version == 1
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert events["kiosk.pair"] == 1
+
+
+def test_failed_sign_ins_sent_at_once_are_all_counted(app, db, make_user, tmp_path):
+    from workroom.auth.models import User
+
+    user = make_user("viewer")
+    calls = [
+        Call(None, "/login", {"username": user.username, "password": "wrong-password"})
+        for _ in range(CALLERS)
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == CALLERS

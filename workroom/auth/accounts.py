@@ -15,7 +15,7 @@ from flask_security import hash_password
 from workroom.audit.log import record
 from workroom.auth.models import Role, User
 from workroom.auth.permissions import ROLES
-from workroom.db import db
+from workroom.db import db, increment, lock
 from workroom.errors import DomainError
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ def update_user(
     actor: Any = None,
 ) -> None:
     """Change an account's role, scope and status; role changes are audited."""
+    lock(user)
     _check_scope(role, workrooms, agency, deputy)
     if actor is not None and actor.id == user.id and (role != "admin" or not active):
         raise DomainError(_l("You cannot remove your own administrator access."), "role")
@@ -153,8 +154,8 @@ def account_locked(user: User, now: dt.datetime, form_error: list[str] | None = 
 
 
 def note_failed_login(user: User, now: dt.datetime) -> None:
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_FAILURES"]:
+    # Counted in the database: failures sent at once are all counted.
+    if increment(user, "failed_logins") >= current_app.config["LOGIN_LOCKOUT_FAILURES"]:
         user.locked_until = now + dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
         user.failed_logins = 0
         record("user.locked", user, summary=user.username, actor=user)

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from workroom.audit.log import record
-from workroom.db import db
+from workroom.db import db, increment, lock
 from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.visits.models import Kiosk
@@ -96,6 +96,7 @@ def new_pairing_code(kiosk: Kiosk, now: dt.datetime) -> str:
     The tablet paired now keeps working until the new code is used. Raises Conflict
     for a revoked kiosk: register a new one instead.
     """
+    lock(kiosk)
     if kiosk.revoked_at is not None:
         raise Conflict(_l("This kiosk is revoked. Register a new kiosk instead."))
     code = _issue_code(kiosk, now)
@@ -114,8 +115,12 @@ def pair_kiosk(code: str, now: dt.datetime) -> tuple[Kiosk, str]:
     )
     if len(normalize_pairing_code(code)) != PAIRING_CODE_LENGTH:
         raise wrong
+    # Taken for update: a second tablet with the same code waits, then finds it used.
     kiosk = db.session.scalar(
-        sa.select(Kiosk).where(Kiosk.pairing_code_hash == hash_pairing_code(code))
+        sa.select(Kiosk)
+        .where(Kiosk.pairing_code_hash == hash_pairing_code(code))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if (
         kiosk is None
@@ -129,17 +134,18 @@ def pair_kiosk(code: str, now: dt.datetime) -> tuple[Kiosk, str]:
     kiosk.pairing_expires_at = None
     kiosk.paired_at = now
     kiosk.last_seen_at = now
-    kiosk.credential_version += 1
+    increment(kiosk, "credential_version")
     record("kiosk.pair", kiosk, summary=f"{kiosk.name} ({kiosk.prefix})")
     return kiosk, make_credential(kiosk)
 
 
 def revoke_kiosk(kiosk: Kiosk, now: dt.datetime) -> None:
     """Revoke a kiosk for good: its credential and any unused pairing code stop working."""
+    lock(kiosk)
     if kiosk.revoked_at is not None:
         return
     kiosk.revoked_at = now
-    kiosk.credential_version += 1
+    increment(kiosk, "credential_version")
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
     record("kiosk.revoke", kiosk, summary=f"{kiosk.name} ({kiosk.prefix})")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
 from workroom.clock import local_date
-from workroom.db import db
+from workroom.db import db, lock
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
@@ -257,12 +257,8 @@ def _label(visit: Visit) -> str:
 
 def _locked(visit: Visit) -> Visit:
     """The visit re-read under a row lock, so two consoles never act on stale state."""
-    return db.session.scalars(
-        sa.select(Visit)
-        .where(Visit.id == visit.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    lock(visit)
+    return visit
 
 
 def _require_status(visit: Visit, *allowed: str) -> None:
