@@ -420,3 +420,102 @@ def test_failed_sign_ins_sent_at_once_are_all_counted(app, db, make_user, tmp_pa
     no_server_error(answers)
     db.session.expire_all()
     assert db.session.get(User, user.id).failed_logins == CALLERS
+
+
+# The same button pressed by many hands: one step, the others told it was taken
+
+
+def _prepare(db, world, s, upto: str) -> None:
+    """Bring ``s`` (assigned by the rules) to ``upto``: accepted, replied or followed."""
+    from workroom.clock import utcnow
+    from workroom.suggestions import lifecycle
+
+    handler, ecology = world["agency1"], world["ecology"]
+    lifecycle.accept(s, agency=ecology, now=utcnow(), actor=handler)
+    if upto in ("replied", "followed"):
+        lifecycle.reply(
+            s, agency=ecology, text="已清淤。", reply_class="A", now=utcnow(), actor=handler
+        )
+    if upto == "followed":
+        for citizen in lifecycle.group_citizens(s):
+            lifecycle.record_follow_up(
+                s, citizen, satisfaction="satisfied", now=utcnow(), actor=world["liaison"]
+            )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("step", "upto", "portal", "event", "lost"),
+    [
+        # A returned suggestion leaves the agency: a late caller no longer finds it.
+        ("return", "", True, "returned", {404, 409}),
+        ("reply", "accepted", True, "replied", {409}),
+        ("follow-up", "replied", False, "followed_up", {409}),
+        ("close", "followed", False, "closed", {409}),
+    ],
+)
+def test_a_suggestion_step_pressed_at_once_is_taken_once(
+    app, db, world, raised, make_user, tmp_path, step, upto, portal, event, lost
+):
+    from workroom.suggestions import lifecycle
+
+    s, _ = raised
+    if upto:
+        _prepare(db, world, s, upto)
+    (citizen,) = lifecycle.group_citizens(s)
+    data = {
+        "return": {"return-reason": "不属于本单位职责"},
+        "reply": {"reply-text": "已完成河道清淤。", "reply-reply_class": "A"},
+        "follow-up": {"citizen_id": citizen.id, f"c{citizen.id}-satisfaction": "satisfied"},
+        "close": {},
+    }[step]
+    users = _handlers(make_user, world) if portal else _managers(make_user, world)
+    url = f"/{'agency' if portal else 'staff'}/suggestions/{s.id}/{step}"
+
+    answers = race(app, [Call(u, url, data) for u in users], tmp_path=tmp_path)
+
+    no_server_error(answers)
+    won = [a for a in answers if a.status == 303]
+    assert len(won) == 1 and {a.status for a in answers if a is not won[0]} <= lost
+    db.session.expire_all()
+    assert _events(db, s, event) == 1
+
+
+def test_a_day_cancelled_at_once_is_cancelled_once(app, db, room, tmp_path):
+    day = _published_day(db, room)
+    on_duty = len(day.assignments)
+    sequence = day.sequence
+    calls = [
+        Call(f"liaison{n}", f"/staff/days/{day.id}/cancel", {"cancel-reason": "街道停电"})
+        for n in range(CALLERS)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    assert db.session.get(ReceptionDay, day.id).sequence == sequence + 1
+    cancelled = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"cancelled:{day.id}:%"))
+    ).all()
+    assert len(cancelled) == on_duty
+
+
+def test_a_swap_refused_at_once_is_refused_once(app, db, room, tmp_path):
+    from workroom.schedule import deputy_days
+
+    day = _published_day(db, room)
+    swap = deputy_days.request_swap(day.assignments[0], "外地出差", NOW)
+    db.session.commit()
+    calls = [
+        Call(f"liaison{n}", f"/staff/swaps/{swap.id}/refuse", {f"s{swap.id}-note": "请自行协调"})
+        for n in range(CALLERS)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert events["swap_request.refuse"] == 1
