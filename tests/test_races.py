@@ -192,9 +192,17 @@ def test_a_unique_violation_answers_409_in_the_readers_language(app, db, make_wo
     app.add_url_rule("/api/v1/test-duplicate", "api_duplicate", second_with_the_same_slug)
     client = IsolatedClient(app, app.response_class)
 
-    page = client.get("/staff/test-duplicate", headers={"Accept-Language": "zh-CN"})
+    back = "http://localhost/staff/workrooms"
+    page = client.get(
+        "/staff/test-duplicate", headers={"Accept-Language": "zh-CN", "Referer": back}
+    )
     assert page.status_code == 409
     assert "就在同一时刻，有人修改了这项内容" in page.get_data(as_text=True)
+    assert f'<a class="button button--primary" href="{back}">返回原页面</a>' in page.get_data(
+        as_text=True
+    )
+    elsewhere = client.get("/staff/test-duplicate", headers={"Referer": "https://example.org/"})
+    assert "example.org" not in elsewhere.get_data(as_text=True)
     answer = client.get("/api/v1/test-duplicate", headers={"Accept-Language": "en"})
     assert answer.status_code == 409
     assert answer.get_json()["message"].startswith("Someone changed this at the same moment.")

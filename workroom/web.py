@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
@@ -63,7 +64,15 @@ def _render_error(error: HTTPException) -> Any:
     )
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": error.name, "message": error.description}, code
-    return render_template(template, error=error), code
+    return render_template(template, error=error, back=_back_url()), code
+
+
+def _back_url() -> str | None:
+    """The page the request came from, on this site: going back shows it as it now is."""
+    referrer = request.referrer
+    if referrer and urlsplit(referrer).netloc == request.host:
+        return referrer
+    return None
 
 
 def _server_error(error: Exception) -> Any:

@@ -259,7 +259,8 @@ def _assignment_of(day: ReceptionDay, deputy: Deputy) -> Assignment:
     for assignment in day.assignments:
         if assignment.deputy_id == deputy.id:
             return assignment
-    raise DomainError(_l("%(name)s is not on duty that day.", name=deputy.name), "assignment_id")
+    # Someone took the deputy off in the meantime: the day is not as the page showed it.
+    raise Conflict(_l("%(name)s is not on duty that day.", name=deputy.name), "assignment_id")
 
 
 def withdraw_swaps(day: ReceptionDay, now: dt.datetime, deputy: Deputy | None = None) -> None:
