@@ -24,6 +24,16 @@ NOW = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
 CALLERS = 6
 
 
+def told(app, answers, status: int, message: str) -> None:
+    """Every loser (``status``) reads ``message``, in Chinese (the callers name no language)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        words = gettext(message)
+    losers = [a for a in answers if a.status == status]
+    assert losers and all(words in a.text for a in losers), words
+
+
 def no_server_error(answers) -> None:
     assert all(a.status < 500 for a in answers), [a.text[:300] for a in answers if a.status >= 500]
 
@@ -108,6 +118,7 @@ def test_the_same_deputy_added_at_once_is_added_once(app, db, room, tmp_path):
 
     no_server_error(answers)
     assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "That did not work.")
     db.session.expire_all()
     held = db.session.scalars(
         sa.select(Assignment).where(
@@ -116,12 +127,12 @@ def test_the_same_deputy_added_at_once_is_added_once(app, db, room, tmp_path):
     ).all()
     assert len(held) == 1
     assert db.session.get(ReceptionDay, day.id).sequence == sequence + 1
-    told = db.session.scalars(
+    notices = db.session.scalars(
         sa.select(OutboxMessage.dedupe_key).where(
             OutboxMessage.dedupe_key.like(f"reminder:{day.id}:{deputy.id}:%")
         )
     ).all()
-    assert told == [f"reminder:{day.id}:{deputy.id}:published:{sequence + 1}:email"]
+    assert notices == [f"reminder:{day.id}:{deputy.id}:published:{sequence + 1}:email"]
 
 
 def test_one_swap_approved_by_many_hands_one_substitute(app, db, room, tmp_path, make_user):
@@ -145,6 +156,7 @@ def test_one_swap_approved_by_many_hands_one_substitute(app, db, room, tmp_path,
 
     no_server_error(answers)
     assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "This swap request was already answered.")
     db.session.expire_all()
     day = db.session.get(ReceptionDay, day.id)
     swap = db.session.get(SwapRequest, swap.id)
@@ -171,6 +183,7 @@ def test_a_swap_asked_for_at_once_is_asked_once(app, db, room, tmp_path, make_us
 
     no_server_error(answers)
     assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "Your swap request for this day is already waiting.")
     db.session.expire_all()
     pending = db.session.scalars(sa.select(SwapRequest).where(SwapRequest.status == "pending"))
     assert len(pending.all()) == 1
@@ -252,6 +265,7 @@ def test_an_agency_accepts_once_when_its_handlers_press_at_once(
 
     no_server_error(answers)
     assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "Only an assigned suggestion can be accepted.")
     db.session.expire_all()
     assert _events(db, s, "accepted") == 1
 
@@ -502,6 +516,7 @@ def test_a_day_cancelled_at_once_is_cancelled_once(app, db, room, tmp_path):
 
     no_server_error(answers)
     assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "This reception day is cancelled.")
     db.session.expire_all()
     assert db.session.get(ReceptionDay, day.id).sequence == sequence + 1
     cancelled = db.session.scalars(
@@ -525,5 +540,6 @@ def test_a_swap_refused_at_once_is_refused_once(app, db, room, tmp_path):
 
     no_server_error(answers)
     assert statuses(answers) == [302] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "This swap request was already answered.")
     events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
     assert events["swap_request.refuse"] == 1

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from workroom.auth.permissions import ALL, allowed, get_or_404, require, scope_for, scoped
 from workroom.clock import local_date, utcnow
 from workroom.db import db
-from workroom.errors import DomainError
+from workroom.errors import Conflict, DomainError
 from workroom.forms import render_form, save
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
@@ -385,6 +385,15 @@ def _day_forms(day: ReceptionDay, options: list[changes.Option], **given: Any) -
     return {"replace_forms": replace_forms, "add_form": add_form, "cancel_form": cancel_form}
 
 
+def _refusal(error: DomainError, form: Any) -> list[Any]:
+    """Where a refused change is explained: a conflict (the state changed meanwhile) at the
+    head of the page, which shows even when the form is gone; a broken rule on its form."""
+    if isinstance(error, Conflict):
+        return [error.message]
+    form.add_error(error)
+    return []
+
+
 def _render_day(
     day: ReceptionDay, status: int = 200, errors: list[Any] | None = None, **given: Any
 ) -> Any:
@@ -465,8 +474,8 @@ def replace(day_id: int, assignment_id: int) -> Any:
             )
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_day(day, error.status, replace={assignment.id: form})
+            errors = _refusal(error, form)
+            return _render_day(day, error.status, errors, replace={assignment.id: form})
     return _render_day(day, 400, replace={assignment.id: form})
 
 
@@ -497,8 +506,7 @@ def add(day_id: int) -> Any:
             return _after_change(day, change, _("%(name)s added.", name=deputy.name))
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_day(day, error.status, add=form)
+            return _render_day(day, error.status, _refusal(error, form), add=form)
     return _render_day(day, 400, add=form)
 
 
@@ -513,15 +521,16 @@ def cancel(day_id: int) -> Any:
             return _after_change(day, change, _("The reception day is cancelled."))
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_day(day, error.status, cancel=form)
+            return _render_day(day, error.status, _refusal(error, form), cancel=form)
     return _render_day(day, 400, cancel=form)
 
 
 # Swap requests
 
 
-def _render_swaps(workroom: Workroom, status: int = 200, **given: Any) -> Any:
+def _render_swaps(
+    workroom: Workroom, status: int = 200, errors: list[Any] | None = None, **given: Any
+) -> Any:
     now = utcnow()
     rows = []
     for swap in deputy_days.pending_swaps(workroom, now):
@@ -547,6 +556,7 @@ def _render_swaps(workroom: Workroom, status: int = 200, **given: Any) -> Any:
         workroom=workroom,
         rows=rows,
         answered=answered,
+        errors=[str(e) for e in errors or []],
         time_window=time_window,
     ), status
 
@@ -585,8 +595,8 @@ def swap_approve(swap_id: int) -> Any:
             return redirect(url_for("schedule.swaps", workroom_id=swap.workroom_id))
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_swaps(swap.workroom, error.status, approve={swap.id: form})
+            errors = _refusal(error, form)
+            return _render_swaps(swap.workroom, error.status, errors, approve={swap.id: form})
     return _render_swaps(swap.workroom, 400, approve={swap.id: form})
 
 
@@ -603,8 +613,8 @@ def swap_refuse(swap_id: int) -> Any:
             return redirect(url_for("schedule.swaps", workroom_id=swap.workroom_id))
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_swaps(swap.workroom, error.status, refuse={swap.id: form})
+            errors = _refusal(error, form)
+            return _render_swaps(swap.workroom, error.status, errors, refuse={swap.id: form})
     return _render_swaps(swap.workroom, 400, refuse={swap.id: form})
 
 
@@ -710,6 +720,5 @@ def my_day_swap(assignment_id: int) -> Any:
             return redirect(url_for("schedule.my_days"))
         except DomainError as error:
             db.session.rollback()
-            form.add_error(error)
-            return _render_my_days(error.status, swap={assignment.id: form})
+            return _render_my_days(error.status, _refusal(error, form), swap={assignment.id: form})
     return _render_my_days(400, swap={assignment.id: form})
