@@ -219,7 +219,7 @@ def test_a_unique_violation_answers_409_in_the_readers_language(app, db, make_wo
     answer = client.get("/api/v1/test-duplicate", headers={"Accept-Language": "en"})
     assert answer.status_code == 409
     assert answer.get_json()["message"].startswith("Someone changed this at the same moment.")
-    assert "constraint refused GET /staff/test-duplicate" in caplog.text
+    assert "changed meanwhile: GET /staff/test-duplicate" in caplog.text
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Workroom)) == 1
 
@@ -543,3 +543,134 @@ def test_a_swap_refused_at_once_is_refused_once(app, db, room, tmp_path):
     told(app, answers, 409, "This swap request was already answered.")
     events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
     assert events["swap_request.refuse"] == 1
+
+
+def test_two_generations_at_once_draft_each_day_once(app, db, room, tmp_path):
+    url = f"/staff/workrooms/{room.id}/generate"
+    form = {"start_month": "2026-04", "length": "1"}
+    calls = [Call(f"liaison{n}", url, form) for n in range(2)]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    db.session.expire_all()
+    days = db.session.scalars(sa.select(ReceptionDay)).all()
+    assert len(days) == len({(d.workroom_id, d.starts_at) for d in days}) == 5  # Wednesdays
+    assert all(len(d.assignments) == d.deputies_needed for d in days)
+
+
+def test_one_place_replaced_by_many_hands_is_replaced_once(app, db, room, tmp_path):
+    day = _published_day(db, room)
+    first = day.assignments[0]
+    substitutes = _free_deputies(db, day)[:CALLERS]
+    url = f"/staff/days/{day.id}/assignments/{first.id}/replace"
+    calls = [
+        Call(f"liaison{n}", url, {f"a{first.id}-deputy_id": d.id})
+        for n, d in enumerate(substitutes)
+    ]
+
+    answers = race(app, calls, at=NOW, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    won = [a for a in answers if a.status == 302]
+    # A late caller finds the place gone (404) or its holder changed (409).
+    assert len(won) == 1 and {a.status for a in answers if a is not won[0]} <= {404, 409}
+    db.session.expire_all()
+    assert len(db.session.get(ReceptionDay, day.id).assignments) == 2
+
+
+def test_a_suggestion_in_triage_assigned_at_once_is_assigned_once(
+    app, db, world, make_user, tmp_path
+):
+    s = test_suggestion_views.raise_suggestion(db, world, code="urban-roads")
+    form = {"assign-lead_agency_id": str(world["housing"].id), "assign-reason": "路灯归住建"}
+    calls = [
+        Call(u, f"/staff/suggestions/{s.id}/assign", form) for u in _managers(make_user, world)
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    db.session.expire_all()
+    assert _events(db, s, "assigned") == 1
+
+
+def test_an_extension_asked_for_at_once_is_asked_once(app, db, world, raised, make_user, tmp_path):
+    from workroom.suggestions.models import ExtensionRequest
+
+    s, _ = raised
+    _prepare(db, world, s, "accepted")
+    form = {
+        "extension-requested_due": (s.reply_due + dt.timedelta(days=7)).isoformat(),
+        "extension-reason": "需要勘查",
+    }
+    calls = [
+        Call(u, f"/agency/suggestions/{s.id}/extension", form) for u in _handlers(make_user, world)
+    ]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+    told(app, answers, 409, "An extension request is already waiting for a decision.")
+    db.session.expire_all()
+    requests = db.session.scalars(
+        sa.select(ExtensionRequest).where(ExtensionRequest.status == "pending")
+    )
+    assert len(requests.all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "after", "event"),
+    [
+        ("recall", "called", "called", "visit.recall"),
+        ("no-show", "called", "no_show", "visit.no_show"),
+        ("finish", "in_progress", "done", "visit.finish"),
+    ],
+)
+def test_a_ticket_pressed_at_once_moves_once(
+    app, db, queue_room, make_user, tmp_path, action, status, after, event
+):
+    from tests.test_queue_console import NOW as QUEUE_NOW
+    from tests.test_queue_console import make_ticket
+    from workroom.visits.models import Visit
+
+    workroom, _, _ = queue_room
+    ticket = make_ticket(db, workroom, 1, status=status, to_liaison=True, call_count=1)
+    liaisons = [make_user("liaison", workrooms=[workroom]).username for _ in range(CALLERS)]
+    calls = [Call(u, f"/staff/visits/{ticket.id}/{action}") for u in liaisons]
+
+    answers = race(app, calls, at=QUEUE_NOW.replace(tzinfo=dt.UTC), tmp_path=tmp_path)
+
+    no_server_error(answers)
+    db.session.expire_all()
+    visit = db.session.get(Visit, ticket.id)
+    assert visit.status == after
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    if action == "recall":
+        # Calling again is allowed many times; each call counts, none is lost.
+        assert statuses(answers) == [303] * CALLERS
+        assert visit.call_count == 1 + CALLERS == 1 + events[event]
+    else:
+        assert statuses(answers) == [303] + [409] * (CALLERS - 1)
+        assert events[event] == 1
+
+
+def test_a_kiosk_revoked_at_once_is_revoked_once(app, db, make_workroom, make_user, tmp_path):
+    from workroom.clock import utcnow
+    from workroom.visits import kiosk_auth
+    from workroom.visits.models import Kiosk
+
+    kiosk, _code = kiosk_auth.register_kiosk(make_workroom(), "前台平板", utcnow())
+    db.session.commit()
+    admins = [make_user("admin").username for _ in range(CALLERS)]
+    calls = [Call(u, f"/staff/kiosks/{kiosk.id}/revoke") for u in admins]
+
+    answers = race(app, calls, tmp_path=tmp_path)
+
+    no_server_error(answers)
+    db.session.expire_all()
+    assert db.session.get(Kiosk, kiosk.id).credential_version == 1
+    events = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert events["kiosk.revoke"] == 1

@@ -10,6 +10,7 @@ from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -82,11 +83,14 @@ def _server_error(error: Exception) -> Any:
     return render_template("errors/500.html"), 500
 
 
-def _unique_violation(error: IntegrityError) -> Any:
-    # Two people did the same thing at once and a constraint kept the second out: the
-    # loser is told the state changed (409), never a 500, and nothing half-done stays.
+def _changed_meanwhile(error: Exception) -> Any:
+    # Two people did the same thing at once and a constraint kept the second out, or a
+    # row the second was working on was removed by the first: the loser is told the
+    # state changed (409), never a 500, and nothing half-done stays.
     db.session.rollback()
-    log.warning("constraint refused %s %s: %s", request.method, request.path, error.orig)
+    log.warning(
+        "changed meanwhile: %s %s: %s", request.method, request.path, getattr(error, "orig", error)
+    )
     return _render_error(
         Conflict(
             _("Someone changed this at the same moment. Reload the page to see it as it is now.")
@@ -106,6 +110,7 @@ def init_web(app: Flask) -> None:
     app.teardown_request(_reset_write_intent)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(IntegrityError, _unique_violation)
+    for changed in (IntegrityError, ObjectDeletedError, StaleDataError):
+        app.register_error_handler(changed, _changed_meanwhile)
     app.register_error_handler(HTTPException, _render_error)
     app.register_error_handler(500, _server_error)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from workroom.audit.log import record
 from workroom.clock import local_date
-from workroom.db import db, lock
+from workroom.db import db, increment, lock
 from workroom.errors import Conflict, DomainError
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
@@ -328,7 +328,7 @@ def call_next(
     _send_to(visit, target, workroom, now)
     visit.status = "called"
     visit.called_at = now
-    visit.call_count = (visit.call_count or 0) + 1
+    increment(visit, "call_count")
     record(
         "visit.call",
         visit,
@@ -345,7 +345,7 @@ def recall(visit: Visit, actor: Any, now: dt.datetime) -> Visit:
     visit = _locked(visit)
     _require_status(visit, "called")
     visit.called_at = now
-    visit.call_count = (visit.call_count or 0) + 1
+    increment(visit, "call_count")
     record(
         "visit.recall",
         visit,
@@ -394,7 +394,7 @@ def transfer(visit: Visit, actor: Any, now: dt.datetime, deputy: Deputy | None) 
         visit.status = "called"
         visit.called_at = now
         visit.started_at = None
-        visit.call_count = (visit.call_count or 0) + 1
+        increment(visit, "call_count")
     record(
         "visit.transfer",
         visit,

@@ -475,7 +475,7 @@ def replace(day_id: int, assignment_id: int) -> Any:
         except DomainError as error:
             db.session.rollback()
             errors = _refusal(error, form)
-            return _render_day(day, error.status, errors, replace={assignment.id: form})
+            return _render_day(day, error.status, errors, replace={assignment_id: form})
     return _render_day(day, 400, replace={assignment.id: form})
 
 
@@ -720,5 +720,5 @@ def my_day_swap(assignment_id: int) -> Any:
             return redirect(url_for("schedule.my_days"))
         except DomainError as error:
             db.session.rollback()
-            return _render_my_days(error.status, _refusal(error, form), swap={assignment.id: form})
+            return _render_my_days(error.status, _refusal(error, form), swap={assignment_id: form})
     return _render_my_days(400, swap={assignment.id: form})
