@@ -98,13 +98,11 @@ def _in_process(
         out.put((index, RuntimeError(f"caller {index}: {error!r}")))
 
 
-def _in_processes(
-    calls: list[Call], at: dt.datetime | None, instance: Path, extra: dict[str, Any]
-) -> list[Answer]:
+def _in_processes(calls: list[Call], at: dt.datetime | None, instance: Path) -> list[Answer]:
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(len(calls))
     out = context.Queue()
-    config = {**base_config(instance, POSTGRES_URL), **extra, "WTF_CSRF_ENABLED": False}
+    config = {**base_config(instance, POSTGRES_URL), "WTF_CSRF_ENABLED": False}
     processes = [
         context.Process(target=_in_process, args=(config, call, at, ready, out, i))
         for i, call in enumerate(calls)
@@ -126,18 +124,17 @@ def race(
     *,
     at: dt.datetime | None = None,
     tmp_path: Path,
-    config: dict[str, Any] | None = None,
 ) -> list[Answer]:
     """Send ``calls`` at once (the clock at ``at``, ticking); answer them in order.
 
-    The test's pending changes are committed first, so every caller sees them.
-    ``config`` adds settings for the callers' own apps on PostgreSQL.
+    The test's pending changes are committed first, so every caller sees them. The
+    callers' own apps on PostgreSQL have the suite's base settings.
     """
     from workroom.db import db
 
     db.session.commit()
     if POSTGRES_URL:
-        return _in_processes(calls, at, tmp_path / "callers", config or {})
+        return _in_processes(calls, at, tmp_path / "callers")
     return _in_threads(app, calls, at)
 
 

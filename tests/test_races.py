@@ -298,7 +298,7 @@ def test_an_extension_is_decided_once(app, db, world, raised, make_user, tmp_pat
     from workroom.suggestions import lifecycle
 
     s, _ = raised
-    lifecycle.accept(s, agency=world["ecology"], now=utcnow(), actor=world["agency1"])
+    _prepare(db, world, s, "accepted")
     lifecycle.request_extension(
         s,
         agency=world["ecology"],
@@ -325,20 +325,8 @@ def test_an_extension_is_decided_once(app, db, world, raised, make_user, tmp_pat
 
 
 def test_a_suggestion_is_handled_again_once(app, db, world, raised, make_user, tmp_path):
-    from workroom.clock import utcnow
-    from workroom.suggestions import lifecycle
-
     s, _ = raised
-    handler = world["agency1"]
-    lifecycle.accept(s, agency=world["ecology"], now=utcnow(), actor=handler)
-    lifecycle.reply(
-        s, agency=world["ecology"], text="已清淤。", reply_class="A", now=utcnow(), actor=handler
-    )
-    for citizen in lifecycle.group_citizens(s):
-        lifecycle.record_follow_up(
-            s, citizen, satisfaction="dissatisfied", now=utcnow(), actor=world["liaison"]
-        )
-    db.session.commit()
+    _prepare(db, world, s, "followed", satisfaction="dissatisfied")
     calls = [
         Call(u, f"/staff/suggestions/{s.id}/rehandle", {"rehandle-reason": "群众仍不满意"})
         for u in _managers(make_user, world)
@@ -447,8 +435,9 @@ def test_failed_sign_ins_sent_at_once_are_all_counted(app, db, make_user, tmp_pa
 # The same button pressed by many hands: one step, the others told it was taken
 
 
-def _prepare(db, world, s, upto: str) -> None:
-    """Bring ``s`` (assigned by the rules) to ``upto``: accepted, replied or followed."""
+def _prepare(db, world, s, upto: str, satisfaction: str = "satisfied") -> None:
+    """Bring ``s`` (assigned by the rules) to ``upto``: accepted, replied or followed
+    (every citizen with ``satisfaction``)."""
     from workroom.clock import utcnow
     from workroom.suggestions import lifecycle
 
@@ -461,7 +450,7 @@ def _prepare(db, world, s, upto: str) -> None:
     if upto == "followed":
         for citizen in lifecycle.group_citizens(s):
             lifecycle.record_follow_up(
-                s, citizen, satisfaction="satisfied", now=utcnow(), actor=world["liaison"]
+                s, citizen, satisfaction=satisfaction, now=utcnow(), actor=world["liaison"]
             )
     db.session.commit()
 

@@ -107,9 +107,9 @@ def _check_can_hold(day: ReceptionDay, deputy: Deputy) -> list[str]:
 
     The roster's rule decides (:func:`roster.why_not`), except that a change by hand may
     go over the monthly cap, with a warning. Raises DomainError on field "deputy_id" when
-    the deputy is inactive, not attached to the workroom, already on duty that day,
-    unavailable that day, or already holding a reception day at an overlapping time
-    anywhere.
+    the deputy is inactive, not attached to the workroom, unavailable that day, or
+    already holding a reception day at an overlapping time anywhere; Conflict on that
+    field when the deputy is already on duty that day (taken in the meantime).
     """
     name = deputy.name
     if not deputy.active:
@@ -305,8 +305,9 @@ def replace_deputy(
 
     On a published day the sequence rises and exactly the two deputies hear of it
     (``removed:…`` to the old, the publication notice to the new). Raises Conflict for
-    a cancelled day or one that has begun, DomainError when ``old`` is not on the day
-    or ``new`` may not hold it (see :func:`_check_can_hold`). The caller commits.
+    a cancelled day or one that has begun or when ``old`` is no longer on the day,
+    DomainError when ``new`` may not hold it (see :func:`_check_can_hold`). The caller
+    commits.
     """
     now = as_utc_naive(now)
     lock(day, new)
@@ -366,7 +367,7 @@ def remove_deputy(day: ReceptionDay, deputy: Deputy, now: dt.datetime, actor: An
 
     On a published day the sequence rises and only the removed deputy hears of it;
     its pending swap request for the day is withdrawn. Raises Conflict for a cancelled
-    or begun day, DomainError when the deputy is not on it. The caller commits.
+    or begun day, or when the deputy is no longer on it. The caller commits.
     """
     now = as_utc_naive(now)
     lock(day)

@@ -157,7 +157,8 @@ def approve_swap(
     """
     now = as_utc_naive(now)
     day = swap.reception_day
-    lock(day, swap, substitute)
+    # The day, then the request; replace_deputy takes the substitute.
+    lock(day, swap)
     _check_pending(swap)
     change = replace_deputy(day, swap.deputy, substitute, now, actor)
     swap.status = "approved"
