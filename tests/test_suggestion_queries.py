@@ -145,15 +145,23 @@ def test_unknown_values_are_refused_by_the_filter():
 # The pages and exports share it
 
 
-def test_bad_query_values_are_ignored_as_before(client, db, world):
+def test_unknown_choices_and_dates_are_ignored(client, db, world):
     s = raise_suggestion(db, world)
     login(client, world["admin"])
     page = client.get(
-        "/staff/suggestions?status=lost&deadline=soon&category=abc&area=&agency=x"
-        "&workroom=1.5&since=yesterday&until=2026-02-30&role=lead"
+        "/staff/suggestions?status=lost&deadline=soon&area="
+        "&since=yesterday&until=2026-02-30&role=lead"
     )
     assert page.status_code == 200
     assert codes_on(text_of(page)) == {s.tracking_code}
+
+
+@pytest.mark.parametrize("query", ["category=abc", "agency=x", "workroom=1.5"])
+def test_an_id_that_is_not_a_number_is_refused(client, db, world, query):
+    login(client, world["admin"])
+    page = client.get(f"/staff/suggestions?{query}")
+    assert page.status_code == 400
+    assert query in text_of(page)
 
 
 def test_list_and_export_hold_the_same_rows(client, db, world):

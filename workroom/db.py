@@ -16,6 +16,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workroom.clock import utcnow
 
+# The largest value an integer column holds on every database we run on: ids and
+# numbers read from addresses are checked against it before they reach a query.
+ID_MAX = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

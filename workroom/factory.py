@@ -65,8 +65,9 @@ def register(app: Flask) -> None:
     from workroom.db import configure_sqlite, db
     from workroom.extensions import babel, csrf, limiter, migrate
     from workroom.i18n import select_locale
-    from workroom.web import init_web
+    from workroom.web import init_web, use_id_converter
 
+    use_id_converter(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     babel.init_app(app, locale_selector=select_locale)

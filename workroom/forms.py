@@ -7,13 +7,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, ValidationError
+from wtforms import SelectMultipleField
+from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.text import text_problem
 
 T = TypeVar("T")
 
@@ -28,31 +29,42 @@ def clean_text(value: Any) -> Any:
     return value.strip()
 
 
-class NoControlCharacters:
-    """Reject input that holds control characters other than newlines and tabs."""
+class TypedText:
+    """Refuse what the submitted text may not hold (``workroom.text``): in a single-line
+    field a line break or a control character, in a multi-line field a control
+    character other than line breaks and tabs. Checks the text as sent, before the
+    cleaning filter."""
+
+    def __init__(self, *, multiline: bool) -> None:
+        self.multiline = multiline
 
     def __call__(self, _form: Any, field: Any) -> None:
         raw = field.raw_data[0] if field.raw_data else ""
-        if isinstance(raw, str) and any(
-            unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in raw
-        ):
-            raise ValidationError(_l("Remove the invisible control characters."))
+        if isinstance(raw, str):
+            problem = text_problem(raw, multiline=self.multiline)
+            if problem:
+                raise StopValidation(problem)
+
+
+_SINGLE_LINE_FIELDS = ("StringField", "EmailField", "SearchField", "TelField", "URLField")
+_MULTI_LINE_FIELDS = ("TextAreaField",)
 
 
 class Form(FlaskForm):
-    """Base form: every text field is cleaned, and domain errors land on fields."""
+    """Base form: every text field is checked (``TypedText``) and cleaned, and domain
+    errors land on fields."""
 
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-            filters = list(unbound_field.kwargs.get("filters", ()))
-            if unbound_field.field_class.__name__ in (
-                "StringField",
-                "TextAreaField",
-                "EmailField",
-                "SearchField",
-            ):
-                filters.insert(0, clean_text)
-                options = {**options, "filters": filters}
+            kind = unbound_field.field_class.__name__
+            if kind in _SINGLE_LINE_FIELDS or kind in _MULTI_LINE_FIELDS:
+                filters = [clean_text, *unbound_field.kwargs.get("filters", ())]
+                # Validators are given by keyword throughout (``validators=[…]``).
+                validators = [
+                    TypedText(multiline=kind in _MULTI_LINE_FIELDS),
+                    *unbound_field.kwargs.get("validators", ()),
+                ]
+                options = {**options, "filters": filters, "validators": validators}
             return unbound_field.bind(form=form, **options)
 
     def add_error(self, error: DomainError) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
-from workroom.db import db, reset_write_intent, set_write_intent
+from workroom.db import ID_MAX, db, reset_write_intent, set_write_intent
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -63,9 +64,11 @@ def _render_error(error: HTTPException) -> Any:
     template = (
         f"errors/{code}.html" if code in (400, 403, 404, 405, 409, 429) else "errors/generic.html"
     )
+    # The error's own headers stay (a 405's Allow, a 429's Retry-After); the body is ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
-        return {"error": error.name, "message": error.description}, code
-    return render_template(template, error=error, back=_back_url()), code
+        return {"error": error.name, "message": error.description}, code, headers
+    return render_template(template, error=error, back=_back_url()), code, headers
 
 
 def _back_url() -> str | None:
@@ -100,6 +103,20 @@ def _changed_meanwhile(error: Exception) -> Any:
 
 def _csrf_error(error: CSRFError) -> Any:
     return render_template("errors/400.html", error=error, csrf=True), 400
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in a route: a number beyond the database's integer is no row (404),
+    never an overflow in the query."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def use_id_converter(app: Flask) -> None:
+    """Called before any route is added, so that every ``<int:…>`` uses IdConverter."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def init_web(app: Flask) -> None:

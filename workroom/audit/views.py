@@ -13,6 +13,7 @@ from workroom.audit.labels import object_label
 from workroom.audit.models import AuditEvent
 from workroom.auth.permissions import require
 from workroom.db import db
+from workroom.listing import page_of
 
 bp = Blueprint("audit", __name__, url_prefix="/staff")
 
@@ -45,11 +46,9 @@ def events() -> Any:
         stmt = stmt.where(
             AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
         )
-    page = db.paginate(
+    page = page_of(
         stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
-        page=request.args.get("page", 1, type=int) or 1,
         per_page=current_app.config["PAGE_SIZE"] * 2,
-        error_out=False,
     )
     object_types = db.session.scalars(
         sa.select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)

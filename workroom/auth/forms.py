@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from workroom.auth.permissions import ROLES
-from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
+from workroom.forms import Form, MultiCheckboxField
 
 
 class UserForm(Form):
@@ -14,9 +14,7 @@ class UserForm(Form):
         description=_l("Letters, digits, dots, dashes or underscores; used to sign in."),
         validators=[DataRequired(_l("Enter a username.")), Length(max=60)],
     )
-    display_name = StringField(
-        _l("Display name"), validators=[Length(max=60), NoControlCharacters()]
-    )
+    display_name = StringField(_l("Display name"), validators=[Length(max=60)])
     role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()])
     workroom_ids = MultiCheckboxField(
         _l("Workrooms (for a liaison)"), coerce=int, validate_choice=False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 
@@ -15,6 +15,7 @@ from workroom.auth.models import User
 from workroom.auth.permissions import ROLES, get_or_404, require
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.listing import page_of
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Workroom
 
@@ -59,12 +60,7 @@ def users() -> Any:
     q = (request.args.get("q") or "").strip()[:100]
     if q:
         stmt = stmt.where(sa.or_(User.username.ilike(f"%{q}%"), User.display_name.ilike(f"%{q}%")))
-    page = db.paginate(
-        stmt.order_by(User.username),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = page_of(stmt.order_by(User.username))
     return render_template("auth/users.html", page=page, q=q, roles=ROLES)
 
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form
 
 
 class CategoryForm(Form):
@@ -20,7 +20,6 @@ class CategoryForm(Form):
         validators=[
             DataRequired(_l("Enter the Chinese label.")),
             Length(max=60),
-            NoControlCharacters(),
         ],
     )
     label_en = StringField(
@@ -28,7 +27,6 @@ class CategoryForm(Form):
         validators=[
             DataRequired(_l("Enter the English label.")),
             Length(max=80),
-            NoControlCharacters(),
         ],
     )
     # The domain function checks the depth rule and says why a choice is refused.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from workroom.categories.models import Category
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
-from workroom.listing import active_only, showing_all
+from workroom.listing import active_only, id_arg, showing_all
 
 bp = Blueprint("categories", __name__, url_prefix="/staff")
 
@@ -44,7 +44,7 @@ def index() -> Any:
 @auth_required()
 def new() -> Any:
     require("category.manage")
-    form = CategoryForm(parent_id=request.args.get("parent", 0, type=int))
+    form = CategoryForm(parent_id=id_arg("parent") or 0)
     tops = db.session.scalars(
         sa.select(Category)
         .where(Category.parent_id.is_(None), Category.active)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 
@@ -13,6 +13,7 @@ from workroom.auth.permissions import get_or_404, require
 from workroom.clock import utcnow
 from workroom.db import db
 from workroom.errors import DomainError
+from workroom.listing import page_of
 from workroom.outbox.models import CHANNELS, STATUSES, OutboxMessage
 from workroom.outbox.queue import retry_message
 from workroom.runner.scheduler import runner_state
@@ -38,12 +39,7 @@ def messages() -> Any:
         stmt = stmt.where(OutboxMessage.channel == channel)
     else:
         channel = ""
-    page = db.paginate(
-        stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = page_of(stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     counts = dict(
         db.session.execute(
             sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)

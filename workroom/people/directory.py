@@ -26,6 +26,7 @@ from workroom.people.models import (
 )
 from workroom.places.models import Area, Workroom
 from workroom.privacy import normalize_phone
+from workroom.text import check_text
 
 _CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MONTHLY_CAP_RANGE = (1, 31)
@@ -44,8 +45,8 @@ def _clean_code(code: str, model: type, example: str) -> str:
     return code
 
 
-def _text(value: str, field: str, limit: int) -> str:
-    value = (value or "").strip()
+def _text(value: str, field: str, limit: int, *, multiline: bool = False) -> str:
+    value = check_text(value or "", field, multiline=multiline)
     if len(value) > limit:
         raise DomainError(_l("Use at most %(n)s characters.", n=limit), field)
     return value
@@ -214,7 +215,7 @@ def add_unavailability(
         raise DomainError(_l("Enter the last day."), "ends_on")
     if ends_on < starts_on:
         raise DomainError(_l("The last day cannot be before the first day."), "ends_on")
-    reason = _text(reason, "reason", REASON_MAX)
+    reason = _text(reason, "reason", REASON_MAX, multiline=True)
     period = Unavailability(deputy=deputy, starts_on=starts_on, ends_on=ends_on, reason=reason)
     db.session.add(period)
     db.session.flush()

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
+from workroom.forms import Form, MultiCheckboxField
 from workroom.people.models import DEPUTY_LEVELS
 
 _EMAIL_MESSAGE = _l("Enter an email address such as name@example.com.")
@@ -29,20 +29,16 @@ def _email_field() -> EmailField:
 class DeputyForm(Form):
     name = StringField(
         lazy_pgettext("person", "Name"),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=50), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=50)],
     )
     level = SelectField(_l("Level"), choices=[(k, v) for k, v in DEPUTY_LEVELS.items()])
     term = StringField(
         _l("Term"),
         description=_l("For example 第十八届"),
-        validators=[Length(max=30), NoControlCharacters()],
+        validators=[Length(max=30)],
     )
-    constituency = StringField(
-        _l("Constituency"), validators=[Length(max=100), NoControlCharacters()]
-    )
-    sector = StringField(
-        _l("Occupation or sector"), validators=[Length(max=100), NoControlCharacters()]
-    )
+    constituency = StringField(_l("Constituency"), validators=[Length(max=100)])
+    sector = StringField(_l("Occupation or sector"), validators=[Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Length(max=30)])
     email = _email_field()
     group_ids = MultiCheckboxField(_l("Professional groups"), coerce=int)
@@ -65,7 +61,7 @@ class DeputyForm(Form):
 class UnavailabilityForm(Form):
     starts_on = DateField(_l("First day"), validators=[DataRequired(_l("Enter the first day."))])
     ends_on = DateField(_l("Last day"), validators=[DataRequired(_l("Enter the last day."))])
-    reason = StringField(_l("Reason"), validators=[Length(max=200), NoControlCharacters()])
+    reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
 
 class GroupForm(Form):
@@ -76,7 +72,7 @@ class GroupForm(Form):
     )
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=100), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100)],
     )
     active = BooleanField(_l("Active"), default=True)
 
@@ -89,12 +85,10 @@ class AgencyForm(Form):
     )
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=100), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100)],
     )
     area_id = SelectField(_l("Area it serves"), coerce=int)
-    contact_name = StringField(
-        _l("Contact person"), validators=[Length(max=50), NoControlCharacters()]
-    )
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=50)])
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=30)])
     email = _email_field()
     # The view checks the choice against the domain rules (no self, no cycle).

@@ -4,14 +4,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form
 from workroom.places.models import AREA_LEVELS
 
 
 class AreaForm(Form):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=100), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100)],
     )
     level = SelectField(_l("Level"), choices=[(k, v) for k, v in AREA_LEVELS.items()])
     parent_id = SelectField(_l("Parent area"), coerce=int, validators=[Optional()])
@@ -21,7 +21,7 @@ class AreaForm(Form):
 class WorkroomForm(Form):
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=100), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100)],
     )
     slug = StringField(
         _l("Address name"),
@@ -31,7 +31,7 @@ class WorkroomForm(Form):
         validators=[DataRequired(_l("Enter an address name.")), Length(max=60)],
     )
     area_id = SelectField(_l("Area"), coerce=int)
-    address = StringField(_l("Street address"), validators=[Length(max=200), NoControlCharacters()])
+    address = StringField(_l("Street address"), validators=[Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Length(max=30)])
     liaison_hours = StringField(
         _l("Liaison hours on working days"),

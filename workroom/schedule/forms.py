@@ -21,7 +21,7 @@ from wtforms.validators import (
 )
 
 from workroom.db import db
-from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
+from workroom.forms import Form, MultiCheckboxField
 from workroom.people.models import Deputy
 from workroom.schedule.changes import MAX_REASON
 from workroom.schedule.models import MAX_DEPUTIES_PER_DAY, NON_WORKING_DAY_POLICIES
@@ -151,7 +151,6 @@ class CancelDayForm(Form):
         validators=[
             DataRequired(_l("Say why the day is cancelled.")),
             Length(max=MAX_REASON),
-            NoControlCharacters(),
         ],
     )
 
@@ -162,7 +161,6 @@ class SwapRequestForm(Form):
         validators=[
             DataRequired(_l("Say why you need to swap.")),
             Length(max=MAX_REASON),
-            NoControlCharacters(),
         ],
     )
 
@@ -174,5 +172,5 @@ class ApproveSwapForm(Form):
 class RefuseSwapForm(Form):
     note = StringField(
         _l("Note to the deputy"),
-        validators=[Optional(), Length(max=MAX_REASON), NoControlCharacters()],
+        validators=[Optional(), Length(max=MAX_REASON)],
     )

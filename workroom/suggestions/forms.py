@@ -7,7 +7,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from workroom.forms import Form, MultiCheckboxField, NoControlCharacters
+from workroom.forms import Form, MultiCheckboxField
 from workroom.suggestions.lifecycle import NOTE_MAX, TEXT_MAX, TITLE_MAX
 from workroom.suggestions.models import DEADLINE_POLICIES, REPLY_CLASSES, SATISFACTION
 
@@ -21,7 +21,6 @@ def _reason_field(label: str = _l("Reason")) -> TextAreaField:
         validators=[
             DataRequired(_l("Give a reason.")),
             Length(max=NOTE_MAX),
-            NoControlCharacters(),
         ],
     )
 
@@ -32,7 +31,6 @@ class SuggestionForm(Form):
         validators=[
             DataRequired(_l("Enter a title.")),
             Length(max=TITLE_MAX),
-            NoControlCharacters(),
         ],
     )
     content = TextAreaField(
@@ -40,7 +38,6 @@ class SuggestionForm(Form):
         validators=[
             DataRequired(_l("Describe the suggestion.")),
             Length(max=TEXT_MAX),
-            NoControlCharacters(),
         ],
     )
     category_id = SelectField(
@@ -58,7 +55,7 @@ class SuggestionForm(Form):
     citizen_name = StringField(
         _l("Citizen's name"),
         description=_l("Optional."),
-        validators=[Length(max=50), NoControlCharacters()],
+        validators=[Length(max=50)],
     )
     citizen_phone = StringField(
         _l("Citizen's phone"),
@@ -88,7 +85,7 @@ class AssignForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         description=_l("Required when overriding the rules or changing the agency."),
-        validators=[Length(max=NOTE_MAX), NoControlCharacters()],
+        validators=[Length(max=NOTE_MAX)],
     )
 
 
@@ -98,7 +95,7 @@ class FollowUpForm(Form):
         choices=[("", _l("Choose"))] + list(SATISFACTION.items()),
         validators=[DataRequired(_l("Choose how satisfied the citizen is."))],
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX), NoControlCharacters()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX)])
 
 
 class CloseForm(Form):
@@ -115,7 +112,6 @@ class MergeForm(Form):
         validators=[
             DataRequired(_l("Enter a tracking code.")),
             Length(max=20),
-            NoControlCharacters(),
         ],
     )
 
@@ -126,7 +122,7 @@ class ExtensionDecisionForm(Form):
         choices=[("", _l("Choose")), ("approve", _l("Approve")), ("refuse", _l("Refuse"))],
         validators=[DataRequired(_l("Choose to approve or refuse."))],
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX), NoControlCharacters()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX)])
 
 
 class AttachmentForm(Form):
@@ -146,7 +142,6 @@ class ReplyForm(Form):
         validators=[
             DataRequired(_l("Write the answer.")),
             Length(max=TEXT_MAX),
-            NoControlCharacters(),
         ],
     )
     reply_class = SelectField(
@@ -175,7 +170,6 @@ class OpinionForm(Form):
         validators=[
             DataRequired(_l("Write the opinion.")),
             Length(max=TEXT_MAX),
-            NoControlCharacters(),
         ],
     )
 

@@ -48,6 +48,7 @@ from workroom.suggestions.models import (
     SuggestionEvent,
 )
 from workroom.suggestions.routing import RouteDecision, route
+from workroom.text import check_text
 from workroom.visits.checkin import new_receipt_code
 from workroom.visits.models import Visit
 from workroom.workdays.calendar import working_days_between
@@ -82,8 +83,16 @@ def _setting(name: str, default: int) -> int:
     return int(current_app.config.get(name, default))
 
 
-def _text(value: str | None, field: str, *, required: bool, limit: int, message: Any) -> str:
-    value = (value or "").strip()
+def _text(
+    value: str | None,
+    field: str,
+    *,
+    required: bool,
+    limit: int,
+    message: Any,
+    multiline: bool = True,
+) -> str:
+    value = check_text(value or "", field, multiline=multiline)
     if required and not value:
         raise DomainError(message, field)
     if len(value) > limit:
@@ -347,7 +356,14 @@ def submit(
     Raises DomainError for a missing title or content, a missing or inactive category
     or area, an unknown source or policy, or a malformed phone number.
     """
-    title = _text(title, "title", required=True, limit=TITLE_MAX, message=_l("Enter a title."))
+    title = _text(
+        title,
+        "title",
+        required=True,
+        limit=TITLE_MAX,
+        message=_l("Enter a title."),
+        multiline=False,
+    )
     content = _text(
         content, "content", required=True, limit=TEXT_MAX, message=_l("Describe the suggestion.")
     )

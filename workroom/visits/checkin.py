@@ -16,7 +16,6 @@ import json
 import re
 import secrets
 import sqlite3
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +31,7 @@ from workroom.db import db
 from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.privacy import normalize_mobile, normalize_phone, phone_hash
+from workroom.text import CONTROL_MESSAGE, text_problem
 from workroom.visits.duty import ReceptionNow, reception_now
 from workroom.visits.models import CHANNELS, Kiosk, TicketCounter, Visit
 from workroom.visits.privacy_notice import CURRENT_VERSION, KNOWN_VERSIONS
@@ -137,11 +137,6 @@ def verify_kiosk_credential(token: str) -> Kiosk | None:
 # Validation
 
 
-def _has_control_characters(value: str, multiline: bool) -> bool:
-    allowed = "\n\t\r" if multiline else ""
-    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
-
-
 def _text(
     payload: dict[str, Any],
     name: str,
@@ -157,8 +152,9 @@ def _text(
     if not isinstance(value, str):
         errors[name] = _l("Enter text here.")
         return None
-    if _has_control_characters(value, multiline):
-        errors[name] = _l("Remove the invisible control characters.")
+    problem = text_problem(value, multiline=multiline)
+    if problem:
+        errors[name] = problem
         return None
     value = value.strip()
     if len(value) > limit:
@@ -242,8 +238,8 @@ def parse_checkin(payload: Any, *, category_id: int | None = None) -> CheckinReq
     if raw_phone is not None and not isinstance(raw_phone, str):
         errors["phone"] = _l("Enter text here.")
     elif raw_phone and raw_phone.strip():
-        if _has_control_characters(raw_phone, False):
-            errors["phone"] = _l("Remove the invisible control characters.")
+        if text_problem(raw_phone, multiline=False):
+            errors["phone"] = CONTROL_MESSAGE
         else:
             try:
                 phone = normalize_mobile(raw_phone[:40], "phone")

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form
 from workroom.workdays.calendar import FIRST_YEAR, LAST_YEAR
 from workroom.workdays.models import ADJUSTMENT_KINDS
 
@@ -31,7 +31,6 @@ class AdjustmentForm(Form):
         validators=[
             DataRequired(_l("Enter the holiday it belongs to, such as 春节.")),
             Length(max=60),
-            NoControlCharacters(),
         ],
     )
     notice = StringField(
@@ -40,7 +39,6 @@ class AdjustmentForm(Form):
         validators=[
             DataRequired(_l("Enter the notice this comes from.")),
             Length(max=100),
-            NoControlCharacters(),
         ],
     )
 
@@ -56,6 +54,5 @@ class ConfirmYearForm(Form):
         validators=[
             DataRequired(_l("Name the State Council notice for this year.")),
             Length(max=200),
-            NoControlCharacters(),
         ],
     )

@@ -14,7 +14,7 @@ from workroom.auth.permissions import allowed, get_or_404, require, scoped
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
-from workroom.listing import active_only, page_of, search
+from workroom.listing import active_only, id_arg, page_of, search
 from workroom.people import directory
 from workroom.people.forms import AgencyForm, DeputyForm, GroupForm, UnavailabilityForm
 from workroom.people.models import (
@@ -58,7 +58,7 @@ def deputies() -> Any:
     level = request.args.get("level", "")
     if level in DEPUTY_LEVELS:
         stmt = stmt.where(Deputy.level == level)
-    workroom_id = request.args.get("workroom", 0, type=int)
+    workroom_id = id_arg("workroom")
     if workroom_id:
         stmt = stmt.where(Deputy.workrooms.any(Workroom.id == workroom_id))
     stmt = active_only(stmt, Deputy)

@@ -17,7 +17,7 @@ from workroom.categories.models import Category, category_subtree_ids
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.forms import render_form, save
-from workroom.listing import active_only, page_of
+from workroom.listing import active_only, id_arg, page_of
 from workroom.people.models import Agency, ProfessionalGroup
 from workroom.places.models import Area, area_subtree_ids
 from workroom.places.views import area_choices
@@ -57,7 +57,7 @@ def _agencies(keep: set[int] = frozenset()) -> list[Agency]:  # type: ignore[ass
 
 
 def _int_arg(name: str) -> int:
-    return request.args.get(name, 0, type=int) or 0
+    return id_arg(name) or 0
 
 
 @bp.get("/routing")

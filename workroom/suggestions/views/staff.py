@@ -31,7 +31,7 @@ from workroom.clock import local_date, utcnow
 from workroom.db import db, writing
 from workroom.errors import Conflict, DomainError
 from workroom.forms import render_form
-from workroom.listing import page_of
+from workroom.listing import id_arg, page_of
 from workroom.people.models import Agency, Deputy
 from workroom.places.models import Area, Workroom
 from workroom.places.views import area_choices
@@ -135,15 +135,13 @@ def list_filter(
     names: Collection[str] = STAFF_FILTERS, *, agency_id: int | None = None
 ) -> SuggestionFilter:
     """The list filter from the query string, read from the arguments in ``names``
-    only; unknown or malformed values are ignored. ``role`` is the part ``agency_id``
+    only; unknown values and malformed dates are ignored, an id that is not a number
+    in range answers 400 (``listing.id_arg``). ``role`` is the part ``agency_id``
     (the portal's own agency) plays."""
     args = {name: request.args.get(name, "") for name in names}
 
     def number(name: str) -> int | None:
-        try:
-            return int(args.get(name, "")) or None
-        except ValueError:
-            return None
+        return id_arg(name) if name in names else None
 
     def day(name: str) -> dt.date | None:
         try:
@@ -308,7 +306,7 @@ def new() -> Any:
     require("suggestion.raise")
     visit = None
     if "visit" in request.args:
-        visit = get_or_404(Visit, request.args.get("visit", 0, type=int), "visit.view")
+        visit = get_or_404(Visit, id_arg("visit") or 0, "visit.view")
     form = _intake_form(visit)
     if request.method == "GET":
         _prefill(form, visit)

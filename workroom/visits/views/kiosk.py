@@ -31,7 +31,7 @@ from workroom.categories.models import Category
 from workroom.clock import to_local, utcnow
 from workroom.db import db, writing
 from workroom.errors import DomainError
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form
 from workroom.i18n import DEFAULT_LOCALE, normalize_locale
 from workroom.places.models import Workroom
 from workroom.visits import kiosk_auth
@@ -54,7 +54,7 @@ class KioskForm(Form):
     name = StringField(
         _l("Name"),
         description=_l("Where the tablet stands, e.g. Entrance tablet."),
-        validators=[DataRequired(_l("Enter a name.")), Length(max=60), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=60)],
     )
     workroom_id = SelectField(_l("Workroom"), coerce=int)
 

@@ -28,7 +28,8 @@ from workroom.categories.models import Category
 from workroom.clock import local_day_bounds, utcnow
 from workroom.db import db
 from workroom.errors import DomainError
-from workroom.forms import Form, NoControlCharacters
+from workroom.forms import Form
+from workroom.listing import id_arg, page_of
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.visits import queue, records
@@ -70,11 +71,9 @@ class RecordForm(Form):
     summary = TextAreaField(
         _l("Summary"),
         description=_l("What the visitor raised, in a sentence or two."),
-        validators=[Length(max=records.SUMMARY_LIMIT), NoControlCharacters()],
+        validators=[Length(max=records.SUMMARY_LIMIT)],
     )
-    notes = TextAreaField(
-        _l("Notes"), validators=[Length(max=records.NOTES_LIMIT), NoControlCharacters()]
-    )
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=records.NOTES_LIMIT)])
     outcome = _outcome_field()
     received_by = SelectField(_l("Received by"), validate_choice=False)
 
@@ -92,7 +91,7 @@ class LogVisitForm(RecordForm):
     name = StringField(
         _l("Visitor's name"),
         description=_l("Optional: the visitor may stay anonymous."),
-        validators=[Length(max=50), NoControlCharacters()],
+        validators=[Length(max=50)],
     )
     phone = StringField(
         _l("Phone"),
@@ -101,7 +100,7 @@ class LogVisitForm(RecordForm):
     )
     description = TextAreaField(
         _l("What the visitor said"),
-        validators=[Length(max=RECORD_DESCRIPTION_MAX), NoControlCharacters()],
+        validators=[Length(max=RECORD_DESCRIPTION_MAX)],
     )
 
 
@@ -412,10 +411,10 @@ def index() -> Any:
         scoped(sa.select(Workroom), Workroom, "visit.view").order_by(Workroom.name)
     ).all()
     stmt = scoped(sa.select(Visit), Visit, "visit.view")
-    workroom_id = request.args.get("workroom", 0, type=int)
+    workroom_id = id_arg("workroom")
     channel = request.args.get("channel", "")
     status = request.args.get("status", "")
-    category_id = request.args.get("category", 0, type=int)
+    category_id = id_arg("category")
     since, until = _date_arg("since"), _date_arg("until")
     if workroom_id:
         stmt = stmt.where(Visit.workroom_id == workroom_id)
@@ -431,13 +430,10 @@ def index() -> Any:
         stmt = stmt.where(Visit.arrived_at >= local_day_bounds(since)[0])
     if until:
         stmt = stmt.where(Visit.arrived_at < local_day_bounds(until)[1])
-    page = db.paginate(
+    page = page_of(
         stmt.options(
             selectinload(Visit.workroom), selectinload(Visit.category), selectinload(Visit.deputy)
-        ).order_by(Visit.arrived_at.desc(), Visit.id.desc()),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
+        ).order_by(Visit.arrived_at.desc(), Visit.id.desc())
     )
     return render_template(
         "visits/index.html",
