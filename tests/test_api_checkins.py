@@ -94,9 +94,14 @@ def test_the_openapi_document_describes_the_api(client, db):
     paths = document["paths"]
     assert set(paths) >= {"/categories", "/workrooms/{slug}/checkins", "/track/{code}"}
     checkin = paths["/workrooms/{slug}/checkins"]["post"]
-    assert set(checkin["responses"]) >= {"200", "201", "400", "404", "409", "429"}
+    statuses = {"200", "201", "400", "401", "403", "404", "409", "413", "415", "429"}
+    assert set(checkin["responses"]) == statuses
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in checkin["parameters"])
-    assert set(paths["/track/{code}"]["get"]["responses"]) == {"200", "404", "429"}
+    assert set(paths["/track/{code}"]["get"]["responses"]) == {"200", "400", "404", "429"}
+    # A check-in may choose the categories listed, and only those.
+    body = document["components"]["schemas"]["CheckinRequest"]["properties"]
+    assert "environment-noise" in body["category"]["enum"]
+    assert "environment" in body["category"]["enum"]
     # Every reference resolves.
     text = json.dumps(document)
     for name in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from workroom.suggestions.models import REPLY_CLASSES, STATUSES
 from workroom.visits.checkin import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -27,6 +28,19 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
+def _with_retry_after(response: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **response,
+        "headers": {
+            "Retry-After": {
+                "required": True,
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
 _LANGUAGE = {
     "name": "Accept-Language",
     "in": "header",
@@ -35,7 +49,34 @@ _LANGUAGE = {
     "schema": {"type": "string", "examples": ["zh-CN", "en"]},
 }
 
-_RATE_LIMITED = _error("Too many requests from this client address; see the `Retry-After` header.")
+_RATE_LIMITED = _with_retry_after(
+    _error("Too many requests from this client address; see the `Retry-After` header.")
+)
+
+# What typed text may hold (workroom.text), as patterns: the space around it (what
+# str.strip() removes) is not counted; one line holds no control character, no line
+# break and no bidirectional override; a multi-line text keeps its line breaks and tabs
+# but holds no other control character nor an override.
+_SPACE = (
+    r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000"
+)
+_OVERRIDES = r"\u202a-\u202e\u2066-\u2069"
+_NOT_ON_ONE_LINE = rf"\u0000-\u001f\u007f-\u009f\u2028\u2029{_OVERRIDES}"
+_NOT_IN_LINES = rf"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f{_OVERRIDES}"
+
+
+def _typed(forbidden: str, limit: int) -> str:
+    """Text without ``forbidden`` characters, at most ``limit`` once stripped."""
+    return rf"^[{_SPACE}]*[^{forbidden}]{{0,{limit}}}[{_SPACE}]*$"
+
+
+# A mainland mobile number as people write it, or blank (no phone). The server reads
+# more forms (brackets, dots, full-width digits); the pattern names the usual ones.
+_MOBILE = (
+    rf"^(?:[{_SPACE}]*|[{_SPACE}]{{0,4}}(?:\+86|0086|86)?[ -]?1[3-9](?:[ -]?[0-9]){{9}}"
+    rf"[{_SPACE}]{{0,4}})$"
+)
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -92,46 +133,6 @@ _SCHEMAS: dict[str, Any] = {
             "who_sees": {"type": "string"},
             "retention": {"type": "string"},
             "retention_months": {"type": "integer"},
-        },
-    },
-    "CheckinRequest": {
-        "type": "object",
-        "required": ["category", "consent"],
-        "properties": {
-            "category": {"type": "string", "description": "A category `code`."},
-            "name": {
-                "type": ["string", "null"],
-                "maxLength": NAME_MAX,
-                "description": "Optional: a visitor may stay anonymous.",
-            },
-            "phone": {
-                "type": ["string", "null"],
-                "description": "Optional mainland mobile number; giving one asks for a "
-                "reply. Spaces, dashes, +86 and full-width digits are accepted.",
-                "examples": ["138 0013 8000", "+86 138-0013-8000"],
-            },
-            "description": {
-                "type": ["string", "null"],
-                "maxLength": DESCRIPTION_MAX,
-                "description": "Optional, short. Control characters are refused; "
-                "markup is stored as typed.",
-            },
-            "consent": {
-                "const": True,
-                "description": "The visitor agreed to the privacy notice.",
-            },
-            "privacy_notice": {
-                "type": "string",
-                "enum": sorted(KNOWN_VERSIONS),
-                "description": "The version of the notice shown; the current one when absent.",
-            },
-            "provisional_ticket": {
-                "type": "string",
-                "pattern": "^[0-9A-Z]{1,8}-[0-9]{1,4}$",
-                "description": "A ticket the device issued while offline: a kiosk's own "
-                "prefix (`K2-003`, kiosks only) or `P` and up to 5 characters on a phone "
-                "(`P7QX-001`). Kept as the ticket label; anything else is ignored.",
-            },
         },
     },
     "OnDuty": {
@@ -216,32 +217,141 @@ _SCHEMAS: dict[str, Any] = {
             "arrived_at": {"type": "string", "format": "date-time"},
         },
     },
-    "TrackAnswer": {
+    "TrackedSuggestion": {
         "type": "object",
-        "required": ["status", "steps"],
+        "required": [
+            "code",
+            "title",
+            "status",
+            "status_label",
+            "submitted_on",
+            "steps",
+            "reply",
+        ],
         "properties": {
-            "status": {"type": "string", "description": "The current state, in words."},
+            "code": {"type": "string", "description": "The suggestion's tracking code."},
+            "title": {"type": "string"},
+            "status": {"enum": sorted(STATUSES)},
+            "status_label": {"type": "string", "description": "The status, in words."},
+            "submitted_on": {"type": "string", "format": "date"},
             "steps": {
                 "type": "array",
                 "items": {
                     "type": "object",
+                    "required": ["on", "step", "label", "agency"],
                     "properties": {
-                        "at": {"type": "string", "format": "date-time"},
-                        "step": {"type": "string"},
+                        "on": {"type": "string", "format": "date"},
+                        "step": {"type": "string", "examples": ["submitted", "assigned"]},
+                        "label": {"type": "string", "description": "The step, in words."},
+                        "agency": {
+                            "type": ["string", "null"],
+                            "description": "The agency acting, for the steps an agency takes.",
+                        },
                     },
                 },
             },
             "reply": {
-                "type": ["string", "null"],
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["text", "class", "class_label", "on"],
+                        "properties": {
+                            "text": {"type": "string"},
+                            "class": {"enum": [*sorted(REPLY_CLASSES), None]},
+                            "class_label": {"type": "string"},
+                            "on": {"type": ["string", "null"], "format": "date"},
+                        },
+                    },
+                    {"type": "null"},
+                ],
                 "description": "The published reply, once there is one.",
             },
+        },
+    },
+    "TrackAnswer": {
+        "type": "object",
+        "required": ["kind", "visit_on", "suggestions"],
+        "properties": {
+            "kind": {
+                "enum": ["suggestion", "visit"],
+                "description": "What the code was: a suggestion's tracking code, or the "
+                "receipt of a visit (all the suggestions raised from it).",
+            },
+            "visit_on": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "The day of the visit, for a receipt.",
+            },
+            "suggestions": {"type": "array", "items": _ref("TrackedSuggestion")},
         },
     },
 }
 
 
-def openapi_document(public_url: str = "") -> dict[str, Any]:
-    """The API description; ``public_url`` names the server."""
+def _checkin_request(category_codes: list[str]) -> dict[str, Any]:
+    """The check-in body; ``category_codes`` are the codes a check-in may choose now."""
+    category: dict[str, Any] = {
+        "type": "string",
+        "description": "A category `code`, as listed by `GET /categories` (an administrator "
+        "may add or retire categories: this list is the one of the moment).",
+    }
+    if category_codes:
+        category["enum"] = category_codes
+    return {
+        "type": "object",
+        "required": ["category", "consent"],
+        "properties": {
+            "category": category,
+            "name": {
+                "type": ["string", "null"],
+                "pattern": _typed(_NOT_ON_ONE_LINE, NAME_MAX),
+                "description": f"Optional: a visitor may stay anonymous. At most "
+                f"{NAME_MAX} characters once the surrounding space is stripped, on one "
+                "line: control characters, line breaks and bidirectional overrides are "
+                "refused.",
+            },
+            "phone": {
+                "type": ["string", "null"],
+                "pattern": _MOBILE,
+                "description": "Optional mainland mobile number; giving one asks for a "
+                "reply. Spaces, dashes, +86 and full-width digits are accepted; blank "
+                "means none.",
+                "examples": ["138 0013 8000", "+86 138-0013-8000"],
+            },
+            "description": {
+                "type": ["string", "null"],
+                "pattern": _typed(_NOT_IN_LINES, DESCRIPTION_MAX),
+                "description": f"Optional, short: at most {DESCRIPTION_MAX} characters "
+                "once the surrounding space is stripped. Control characters other than "
+                "line breaks and tabs, and bidirectional overrides, are refused; markup "
+                "is stored as typed.",
+            },
+            "consent": {
+                "const": True,
+                "description": "The visitor agreed to the privacy notice.",
+            },
+            "privacy_notice": {
+                "enum": [*sorted(KNOWN_VERSIONS), "", None],
+                "description": "The version of the notice shown; the current one when "
+                "absent, empty or null.",
+            },
+            "provisional_ticket": {
+                "description": "A ticket the device issued while offline, "
+                "`^[0-9A-Z]{1,8}-[0-9]{1,4}$`: a kiosk's own prefix (`K2-003`, kiosks "
+                "only) or `P` and up to 5 characters on a phone (`P7QX-001`). Kept as the "
+                "ticket label; any other value, of any type, is ignored, so that a queue "
+                "synced from a device is never refused for its label.",
+                "examples": ["K2-003", "P7QX-001"],
+            },
+        },
+    }
+
+
+def openapi_document(
+    public_url: str = "", category_codes: list[str] | None = None
+) -> dict[str, Any]:
+    """The API description; ``public_url`` names the server, ``category_codes`` are the
+    categories a check-in may choose (any string when not given)."""
     checkin_responses = {
         "201": _json(
             _ref("CheckinAnswer"),
@@ -252,7 +362,11 @@ def openapi_document(public_url: str = "") -> dict[str, Any]:
             _ref("CheckinAnswer"),
             "This Idempotency-Key and body were stored before: the same answer again.",
         ),
-        "400": _json(_ref("ValidationError"), "Wrong or missing fields, or no consent."),
+        "400": _json(
+            _ref("ValidationError"),
+            "Wrong or missing fields, no consent, or a missing or malformed "
+            "`Idempotency-Key` (then `errors` names only the key).",
+        ),
         "401": _error("The kiosk credential is invalid or revoked: pair the kiosk again."),
         "403": _error("The kiosk belongs to another workroom."),
         "404": _error("No active workroom has this slug."),
@@ -306,7 +420,9 @@ def openapi_document(public_url: str = "") -> dict[str, Any]:
                     "description": "Repeating a request with the same `Idempotency-Key` never "
                     "stores a second visit. A paired kiosk sends its device credential in "
                     "`X-Kiosk-Credential` (channel `kiosk`, not rate-limited); anything else "
-                    "is the channel `phone`.",
+                    "is the channel `phone`. A body that is not JSON (415), too large (413) "
+                    "or a missing or malformed `Idempotency-Key` (400) is answered before "
+                    "the rate limit counts the request.",
                     "parameters": [
                         {
                             "name": "slug",
@@ -361,11 +477,14 @@ def openapi_document(public_url: str = "") -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json(_ref("TrackAnswer"), "Status, steps and the reply."),
+                        "400": _error("`phone4` is missing or not 4 digits."),
                         "404": _error("Unknown code, wrong digits, or a locked code."),
                         "429": _RATE_LIMITED,
                     },
                 }
             },
         },
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": {**_SCHEMAS, "CheckinRequest": _checkin_request(category_codes or [])}
+        },
     }

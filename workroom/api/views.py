@@ -2,7 +2,9 @@
 check-ins (``/api/v1/workrooms/<slug>/checkins``), which the kiosk and phone pages use too.
 
 A flood of check-ins from one client address answers 429 (``CHECKIN_RATE_LIMIT``); a
-paired kiosk is exempt, as it may sync a whole offline queue at once."""
+paired kiosk is exempt, as it may sync a whole offline queue at once. A request that is
+not JSON, too large or without a valid ``Idempotency-Key`` is refused (415, 413, 400)
+before the flood limit counts it."""
 
 from __future__ import annotations
 
@@ -50,8 +52,9 @@ DEFAULT_CHECKIN_RATE_LIMIT = "30 per minute"
 # Reference data
 
 
-@bp.get("/categories")
-def categories() -> Any:
+def _listed_categories() -> list[tuple[Category, list[Category]]]:
+    """The active top-level categories in display order, each with its active children:
+    the purposes a check-in may choose."""
     rows = db.session.scalars(
         sa.select(Category).where(Category.active).order_by(Category.position, Category.id)
     ).all()
@@ -59,7 +62,11 @@ def categories() -> Any:
     for category in rows:
         if category.parent_id is not None:
             children.setdefault(category.parent_id, []).append(category)
+    return [(c, children.get(c.id, [])) for c in rows if c.parent_id is None]
 
+
+@bp.get("/categories")
+def categories() -> Any:
     def entry(category: Category) -> dict[str, Any]:
         return {
             "code": category.code,
@@ -70,9 +77,8 @@ def categories() -> Any:
 
     return {
         "categories": [
-            {**entry(c), "children": [entry(child) for child in children.get(c.id, [])]}
-            for c in rows
-            if c.parent_id is None
+            {**entry(c), "children": [entry(child) for child in children]}
+            for c, children in _listed_categories()
         ]
     }
 
@@ -86,7 +92,12 @@ def current_privacy_notice() -> Any:
 def openapi() -> Any:
     from workroom.api.openapi import openapi_document
 
-    return openapi_document(current_app.config["PUBLIC_URL"])
+    codes = [
+        category.code
+        for parent, children in _listed_categories()
+        for category in (parent, *children)
+    ]
+    return openapi_document(current_app.config["PUBLIC_URL"], category_codes=codes)
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[dict[str, Any], int]:
@@ -227,22 +238,37 @@ def checkin_answer(
     }
 
 
+def _invalid(errors: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    return _error(
+        400,
+        "invalid",
+        _("Some answers need another look."),
+        errors={field: str(message) for field, message in errors.items()},
+    )
+
+
 @bp.post("/workrooms/<slug>/checkins")
 def create_checkin(slug: str) -> Any:
-    wait = _flooded()
-    if wait is not None:
-        message = _("Too many requests. Wait a minute and try again.")
-        return *_error(429, "too_many_requests", message), {"Retry-After": str(wait)}
+    # What is refused on its face is refused before the flood limit counts it: it costs
+    # nothing, and the client learns what to fix rather than to wait.
     request.max_content_length = MAX_BODY_BYTES
     if not request.is_json:
         return _error(415, "unsupported_media_type", _("Send the check-in as JSON."))
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return _error(413, "too_large", _("The check-in is too large."))
+    try:
+        key = checkin.check_idempotency_key(request.headers.get("Idempotency-Key"))
+    except DomainError as error:
+        return _invalid({checkin.IDEMPOTENCY_FIELD: error.message})
+    wait = _flooded()
+    if wait is not None:
+        message = _("Too many requests. Wait a minute and try again.")
+        return *_error(429, "too_many_requests", message), {"Retry-After": str(wait)}
     payload = request.get_json(silent=True)
     with _write_turn():
         for _attempt in range(3):
             try:
-                return _check_in(slug, payload, utcnow())
+                return _check_in(slug, key, payload, utcnow())
             except IntegrityError:
                 # A concurrent request stored this key first (the next pass answers
                 # its visit), or the receipt code drawn was taken (it draws another).
@@ -268,15 +294,9 @@ def _before_writing() -> sa.Select:
     ).where(Workroom.slug == sa.bindparam("slug"), Workroom.active)
 
 
-def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
+def _check_in(slug: str, key: str, payload: Any, now: dt.datetime) -> Any:
     from_kiosk = bool(request.headers.get(KIOSK_HEADER))
     kiosk = _request_kiosk()
-    errors: dict[str, Any] = {}
-    key = None
-    try:
-        key = checkin.check_idempotency_key(request.headers.get("Idempotency-Key"))
-    except DomainError as error:
-        errors[checkin.IDEMPOTENCY_FIELD] = error.message
     params = {
         "slug": slug[:60],
         "key": key,
@@ -306,14 +326,7 @@ def _check_in(slug: str, payload: Any, now: dt.datetime) -> Any:
         try:
             data = checkin.parse_checkin(payload, category_id=category_id)
         except checkin.CheckinInvalid as error:
-            errors.update(error.errors)
-        if errors:
-            return _error(
-                400,
-                "invalid",
-                _("Some answers need another look."),
-                errors={field: str(message) for field, message in errors.items()},
-            )
+            return _invalid(error.errors)
         reception = reception_now(workroom, now)
         visit = checkin.check_in(
             workroom,

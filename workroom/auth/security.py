@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_security import SQLAlchemyUserDatastore, current_user
 from flask_security.signals import password_changed
 
@@ -89,7 +89,3 @@ def init_security(app: Flask) -> None:
     _wrap_login(app)
     app.before_request(_require_password_change)
     password_changed.connect(_on_password_changed, app)
-
-    @app.errorhandler(429)
-    def too_many(_error: Exception) -> Any:
-        return render_template("errors/429.html"), 429

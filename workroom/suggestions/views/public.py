@@ -53,8 +53,12 @@ def page() -> Any:
     return _no_store(render_template("tracking/page.html", form=form, lang=lang), status)
 
 
+def _flooded_message() -> str:
+    return _("Too many requests. Wait a minute and try again.")
+
+
 @bp.get("/api/v1/track/<code>")
-@limiter.shared_limit(_rate_limit, scope="track")
+@limiter.shared_limit(_rate_limit, scope="track", error_message=_flooded_message)
 def api_track(code: str) -> Any:
     phone4 = normalise_phone4(request.args.get("phone4"))
     if phone4 is None:
