@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -613,7 +614,7 @@ def save_pending(
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(content, handle, ensure_ascii=False)
         os.chmod(tmp, 0o600)
-        os.replace(tmp, os.path.join(folder, f"{token}.json"))
+        os.replace(tmp, _pending_path(folder, token))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -622,7 +623,9 @@ def save_pending(
 
 
 def _pending_path(folder: str | os.PathLike[str], token: str) -> str:
-    return os.path.join(folder, f"{token}.json")
+    # Named by the token's hash: finding the file compares nothing an attacker can
+    # time against the token, and a listing of the folder gives no token away.
+    return os.path.join(folder, f"{hashlib.sha256(token.encode()).hexdigest()}.json")
 
 
 def _gone() -> NotFound:

@@ -24,7 +24,7 @@ from workroom.errors import Conflict, DomainError
 from workroom.places.models import Workroom
 from workroom.schedule.feeds import join_names, on_duty, time_window
 from workroom.schedule.models import Assignment, ReceptionDay
-from workroom.schedule.tokens import make_assignment_token, public_url
+from workroom.schedule.tokens import load_assignment_token, make_assignment_token, public_url
 
 # Reminder kinds in the order they fall due. "published" is the notice sent when a
 # day is published (queued by the publishing code, not by the job).
@@ -210,6 +210,23 @@ def send_reminders(now: dt.datetime) -> None:
 
 
 # Replies from the links in reminders
+
+
+def assignment_for_link(token: str) -> tuple[Assignment, str] | None:
+    """The assignment a reminder link still opens, and the reply it gives; None when the
+    link is forged, damaged or too old, or its assignment is gone.
+
+    A link signed before its assignment was created is not that assignment's: SQLite
+    may give a new row the id of one deleted (a deputy replaced), and the old link must
+    not open the newcomer's day. Signing times are whole seconds.
+    """
+    link = load_assignment_token(token)
+    if link is None:
+        return None
+    assignment = db.session.get(Assignment, link.assignment_id)
+    if assignment is None or link.issued_at < assignment.created_at.replace(microsecond=0):
+        return None
+    return assignment, link.action
 
 
 def respond_to_assignment(assignment: Assignment, action: str, now: dt.datetime) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -27,23 +28,34 @@ def make_assignment_token(assignment_id: int, action: str) -> str:
     return _serializer().dumps({"a": int(assignment_id), "x": action})
 
 
-def load_assignment_token(token: str, max_age: int | None = None) -> tuple[int, str] | None:
-    """The (assignment id, action) a token was made for, or None when it is forged,
-    damaged or older than ``max_age`` seconds (default: the ASSIGNMENT_LINK_MAX_AGE_DAYS
-    setting)."""
+class AssignmentLink(NamedTuple):
+    """What a reminder link carries: the assignment, the reply, and when it was signed
+    (naive UTC, to the second)."""
+
+    assignment_id: int
+    action: str
+    issued_at: dt.datetime
+
+
+def load_assignment_token(token: str, max_age: int | None = None) -> AssignmentLink | None:
+    """The link a token was made for, or None when it is forged, damaged or older than
+    ``max_age`` seconds (default: the ASSIGNMENT_LINK_MAX_AGE_DAYS setting)."""
     if max_age is None:
         days = current_app.config.get("ASSIGNMENT_LINK_MAX_AGE_DAYS", DEFAULT_LINK_MAX_AGE_DAYS)
         max_age = int(days) * 86400
+    if not token or len(token) > 200:
+        return None
     try:
-        data = _serializer().loads(token, max_age=max_age)
-    except BadSignature:
+        data, signed = _serializer().loads(token, max_age=max_age, return_timestamp=True)
+    except (BadSignature, UnicodeError):
         return None
     if not isinstance(data, dict) or data.get("x") not in ACTIONS:
         return None
     try:
-        return int(data["a"]), str(data["x"])
+        assignment_id = int(data["a"])
     except (KeyError, TypeError, ValueError):
         return None
+    return AssignmentLink(assignment_id, str(data["x"]), signed.replace(tzinfo=None))
 
 
 def new_feed_token() -> str:

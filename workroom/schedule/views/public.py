@@ -32,9 +32,8 @@ from workroom.i18n import normalize_locale
 from workroom.people.models import Deputy
 from workroom.places.models import Workroom
 from workroom.schedule import deputy_days, feeds
-from workroom.schedule.models import Assignment
-from workroom.schedule.reminders import reply_window_open
-from workroom.schedule.tokens import load_assignment_token, public_url
+from workroom.schedule.reminders import assignment_for_link, reply_window_open
+from workroom.schedule.tokens import public_url
 
 bp = Blueprint("public", __name__)
 
@@ -147,14 +146,21 @@ def deputy_feed(token: str) -> Any:
     return _calendar_response(body, "reception-days.ics", "private, max-age=300")
 
 
+# Any path under /r/ reaches the view: a link a mail client cut or extended (a "/" or
+# an encoded slash in it) gets the same page as every other link that does not work.
+# Two rules: the default converter takes no "/", the path converter no line break.
 @bp.route("/r/<token>", methods=["GET", "POST"])
+@bp.route("/r/<path:token>", methods=["GET", "POST"])
 def respond(token: str) -> Any:
-    """A deputy's reply to a reminder: the day, and a button to confirm or decline."""
-    loaded = load_assignment_token(token)
-    assignment = db.session.get(Assignment, loaded[0]) if loaded else None
-    if assignment is None:
+    """A deputy's reply to a reminder: the day, and a button to confirm or decline.
+
+    Every link that opens nothing (forged, damaged, too old, its assignment gone)
+    gets one page, 404, that does not say which.
+    """
+    opened = assignment_for_link(token)
+    if opened is None:
         return render_template("public/respond.html", assignment=None), 404
-    action = loaded[1]
+    assignment, action = opened
     form = ConfirmForm()
     status = 200
     if form.validate_on_submit():
