@@ -162,6 +162,7 @@ def test_retention_removes_the_citizens_files(db, world, files_dir):
     for citizen in s.citizens:
         citizen.name = citizen.phone = None
         citizen.purged_at = utcnow()
+    s.purged_at = utcnow()
     db.session.commit()
     assert attachments.purge_citizen_attachments(utcnow()) == 1
     db.session.commit()

@@ -43,7 +43,7 @@ ROWS = {
     "working-day calendar: view": ("calendar.view",),
     "working-day calendar: manage": ("calendar.manage",),
     "accounts: manage": ("user.manage",),
-    "audit log, outbox: view": ("audit.view", "outbox.manage"),
+    "audit log, outbox, settings: view": ("audit.view", "outbox.manage", "settings.view"),
 }
 
 

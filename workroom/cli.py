@@ -172,9 +172,11 @@ def route_preview_command(category_code: str, area_ref: str, locale: str | None)
 
 
 def init_cli(app: Flask) -> None:
+    from workroom.audit.chain import audit_cli
     from workroom.jobs import jobs_cli
 
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(audit_cli)
     for command in (
         serve_command,
         create_user_command,

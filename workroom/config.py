@@ -18,6 +18,9 @@ class DefaultConfig:
 
     # None means: generate one random key once and keep it in the instance folder.
     SECRET_KEY: str | None = None
+    # The key of the audit log's hash chain; generated into the instance folder when
+    # unset. Keep it outside the database, and keep it: old seals need it.
+    AUDIT_CHAIN_KEY: str | None = None
 
     # The zone reception days and deadlines are shown in; everything is stored in UTC.
     TIMEZONE = "Asia/Shanghai"
@@ -125,6 +128,11 @@ class DefaultConfig:
 
     # Visitors' names, numbers and number hashes are removed after this; statistics stay.
     VISITOR_RETENTION_MONTHS = 24
+    # Sent and failed messages keep their recipient and text this long.
+    OUTBOX_RETENTION_DAYS = 90
+    # Audit events are sealed into the hash chain once this old (minutes), so that a
+    # transaction still open when the sealer runs is never left behind it.
+    AUDIT_SEAL_SETTLE_MINUTES = 15
 
     # Suggestion deadlines, on the working-day calendar: accept within 2 working days;
     # a citizen's suggestion answered within 15 working days, a deputy's within 3 months.

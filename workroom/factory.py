@@ -46,6 +46,8 @@ def configure(app: Flask) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(app.instance_path, "secret_key")
+    if not config.get("AUDIT_CHAIN_KEY"):
+        config["AUDIT_CHAIN_KEY"] = _instance_secret(app.instance_path, "audit_chain_key")
     if not config.get("SECURITY_PASSWORD_SALT"):
         config["SECURITY_PASSWORD_SALT"] = _instance_secret(app.instance_path, "password_salt")
     config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")

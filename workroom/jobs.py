@@ -21,12 +21,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from workroom.audit.log import purge_audit_events
+from workroom.audit.chain import purge_audit_events, seal_and_verify, seal_events
 from workroom.outbox.delivery import deliver_due
+from workroom.outbox.retention import purge_messages
 from workroom.runner.scheduler import Job, heartbeat, run_job, run_runner
 from workroom.schedule.reminders import send_reminders
 from workroom.suggestions.attachments import purge_citizen_attachments
 from workroom.suggestions.deadlines import check_deadlines
+from workroom.suggestions.retention import purge_suggestion_citizens
 from workroom.visits.retention import purge_visitor_data
 
 log = logging.getLogger("workroom.jobs")
@@ -44,17 +46,28 @@ def deliver_outbox(now: dt.datetime) -> None:
 
 
 def purge_audit(now: dt.datetime) -> None:
-    """Remove audit events past their retention (never younger than six months)."""
-    purge_audit_events(now, int(current_app.config["AUDIT_RETENTION_DAYS"]))
+    """Remove audit events past their retention (never younger than six months), once
+    the chain has reached them."""
+    seal_events(now)
+    purge_audit_events(now)
 
 
 JOBS: list[Job] = [
     Job("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 15}, at_start=True),
     Job("heartbeat", heartbeat, {"trigger": "interval", "seconds": 30}, at_start=True),
+    Job("seal_audit", seal_events, {"trigger": "interval", "minutes": 5}, at_start=True),
     Job("purge_audit", purge_audit, {"trigger": "cron", "hour": 3, "minute": 17}),
+    # After the purge: the chain verifies from the anchor the purge moved.
+    Job("verify_audit", seal_and_verify, {"trigger": "cron", "hour": 4, "minute": 7}),
     Job("send_reminders", send_reminders, {"trigger": "interval", "minutes": 5}, at_start=True),
     Job("check_deadlines", check_deadlines, {"trigger": "interval", "minutes": 30}, at_start=True),
     Job("purge_visitor_data", purge_visitor_data, {"trigger": "cron", "hour": 3, "minute": 41}),
+    Job(
+        "purge_suggestion_citizens",
+        purge_suggestion_citizens,
+        {"trigger": "cron", "hour": 3, "minute": 45},
+    ),
+    Job("purge_messages", purge_messages, {"trigger": "cron", "hour": 3, "minute": 49}),
     # After the visitors' data: a suggestion's files go once all its citizens are purged.
     Job(
         "purge_citizen_attachments",

@@ -86,6 +86,7 @@ ACTIONS = {
     "visit.transfer": _l("Visitor transferred"),
     "visit.reveal_phone": _l("Full phone number shown"),
     "visit.purge": _l("Visitor details removed after retention"),
+    "suggestion.purge": _l("Suggestion citizens removed after retention"),
     "suggestion.create": _l("Suggestion raised"),
     "suggestion.assign": _l("Suggestion assigned"),
     "suggestion.merge": _l("Suggestion merged"),
@@ -99,6 +100,7 @@ ACTIONS = {
     "routing_rule.activate": _l("Routing rule reactivated"),
     "routing_rule.deactivate": _l("Routing rule deactivated"),
     "outbox.retry": _l("Message sent again"),
+    "outbox.purge": _l("Message recipients removed after retention"),
 }
 
 OBJECTS = {

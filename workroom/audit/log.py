@@ -1,5 +1,6 @@
-"""Append events to the audit log. The app never updates or deletes them, except the
-retention purge, which keeps at least six months whatever else is configured.
+"""Append events to the audit log. The app never changes them, except the sealing job
+that puts them into the hash chain (``workroom.audit.chain``), and never deletes them,
+except the retention purge, which keeps at least six months whatever else is configured.
 
 A summary is written once, in the office's language (the default locale), whoever
 acted and in whatever language their page was: pass words as lazy strings
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,19 +21,12 @@ from workroom.audit.models import AuditEvent
 from workroom.clock import utcnow
 from workroom.db import db
 from workroom.i18n import default_locale
-from workroom.privacy import mask_phone
-
-# The Cybersecurity Law (art. 21) asks network logs to be kept at least six months.
-MINIMUM_RETENTION = dt.timedelta(days=183)
-
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+from workroom.privacy import scrub_numbers
 
 
 def scrub(text: str) -> str:
     """Mask mobile and ID numbers so the log never holds them in full."""
-    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _MOBILE.sub(lambda m: mask_phone(m.group(1)), text)
+    return scrub_numbers(text)
 
 
 def stored_words(text: Any) -> str:
@@ -100,10 +93,3 @@ def set_active(obj: Any, active: bool, kind: str, summary: str | None = None) ->
     if obj.active != active:
         obj.active = active
         record(f"{kind}.{'activate' if active else 'deactivate'}", obj, summary=summary or str(obj))
-
-
-def purge_audit_events(now: dt.datetime, retention_days: int) -> int:
-    """Delete events older than the retention period (never less than six months)."""
-    keep = max(dt.timedelta(days=retention_days), MINIMUM_RETENTION)
-    result = db.session.execute(sa.delete(AuditEvent).where(AuditEvent.at < now - keep))
-    return result.rowcount or 0

@@ -66,6 +66,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "outbox.manage": {"admin": ALL},
     "user.manage": {"admin": ALL},
     "audit.view": {"admin": ALL},
+    "settings.view": {"admin": ALL},
 }
 
 

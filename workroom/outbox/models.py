@@ -51,6 +51,8 @@ class OutboxMessage(db.Model):
     # The runner sending it and since when; a claim older than the lease is taken over.
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
     claimed_at: Mapped[dt.datetime | None]
+    # Recipient masked and text removed after retention (workroom.retention).
+    purged_at: Mapped[dt.datetime | None]
 
     @property
     def params(self) -> dict[str, Any]:

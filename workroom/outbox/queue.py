@@ -154,10 +154,13 @@ def queue_sms(
 def retry_message(message: OutboxMessage, now: dt.datetime) -> None:
     """Send a failed or waiting message again at ``now`` (a failed one gets fresh attempts).
 
-    Raises Conflict when the message is being sent or was sent.
+    Raises Conflict when the message is being sent or was sent, or its recipient was
+    removed after retention.
     """
     if message.status not in ("failed", "pending"):
         raise Conflict(_l("Only a failed or waiting message can be retried."))
+    if message.purged_at is not None:
+        raise Conflict(_l("This message's recipient was removed after retention."))
     now = as_utc_naive(now)
     if message.status == "failed":
         message.attempts = 0

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_security import auth_required
 
+from workroom.audit.models import AuditChain
 from workroom.auth.permissions import get_or_404, require
 from workroom.clock import utcnow
 from workroom.db import db
@@ -47,6 +48,7 @@ def messages() -> Any:
     )
     return render_template(
         "outbox/messages.html",
+        audit_chain=db.session.get(AuditChain, 1),
         page=page,
         filters={"status": status, "channel": channel},
         statuses=STATUSES,

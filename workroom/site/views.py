@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_security import auth_required, current_user
 
+from workroom import retention
+from workroom.auth.permissions import require
 from workroom.db import db
 from workroom.i18n import normalize_locale
 
@@ -27,6 +29,15 @@ def home() -> Any:
 @auth_required()
 def staff_home() -> Any:
     return render_template("site/staff_home.html")
+
+
+@bp.get("/staff/settings")
+@auth_required()
+def settings() -> Any:
+    """The settings that say what the office promises: how long each kind of personal
+    data is kept (``workroom.retention``)."""
+    require("settings.view")
+    return render_template("site/settings.html", retention=retention.table())
 
 
 @bp.post("/language")

@@ -27,7 +27,7 @@ from workroom.clock import as_utc_naive
 from workroom.db import db
 from workroom.errors import DomainError
 from workroom.people.models import Agency
-from workroom.suggestions.models import Attachment, Suggestion, SuggestionCitizen
+from workroom.suggestions.models import Attachment, Suggestion
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Most files one form may carry.
@@ -211,19 +211,16 @@ def agency_may_see(attachment: Attachment, s: Suggestion, agency_id: int | None)
 
 
 def purge_citizen_attachments(now: dt.datetime) -> int:
-    """Delete the citizens' files of suggestions whose every citizen has been purged
-    by the retention job; rows stay, marked ``purged_at``. Returns how many."""
-    citizen = SuggestionCitizen
-    fully_purged = (
-        sa.select(citizen.suggestion_id)
-        .group_by(citizen.suggestion_id)
-        .having(sa.func.count() == sa.func.count(citizen.purged_at))
-    )
+    """Delete the citizens' files of suggestions whose citizens were removed by the
+    retention job (``suggestions.retention``); rows stay, marked ``purged_at``.
+    Returns how many."""
     rows = db.session.scalars(
         sa.select(Attachment).where(
             Attachment.kind == "citizen",
             Attachment.purged_at.is_(None),
-            Attachment.suggestion_id.in_(fully_purged),
+            Attachment.suggestion_id.in_(
+                sa.select(Suggestion.id).where(Suggestion.purged_at.is_not(None))
+            ),
         )
     ).all()
     remove_files(rows)

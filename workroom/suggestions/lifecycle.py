@@ -808,6 +808,8 @@ def rehandle(s: Suggestion, *, now: dt.datetime, actor: Any, reason: str) -> Non
     increment(s, "rehandle_count")
     s.assigned_at = as_utc_naive(now)
     s.accepted_at = s.replied_at = s.closed_at = None
+    # Its retention counts again from the next closing.
+    s.purged_at = None
     s.reply_text = ""
     s.reply_class = None
     s.extensions_used = 0

@@ -151,6 +151,8 @@ class Suggestion(Timestamped, db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("suggestion.id"), index=True)
     deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deputy.id"), index=True)
     raised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Its citizens removed and the numbers in its text masked after retention.
+    purged_at: Mapped[dt.datetime | None] = mapped_column()
 
     category: Mapped[Category] = relationship(foreign_keys=[category_id])
     area: Mapped[Area] = relationship(foreign_keys=[area_id])

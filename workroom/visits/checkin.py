@@ -250,7 +250,9 @@ def parse_checkin(payload: Any, *, category_id: int | None = None) -> CheckinReq
 
     if payload.get("consent") is not True:
         errors["consent"] = _l("Agree to the privacy notice to continue.")
-    version = payload.get("privacy_notice") or CURRENT_VERSION
+    version = payload.get("privacy_notice")
+    if version in (None, ""):
+        version = CURRENT_VERSION
     if not isinstance(version, str) or version not in KNOWN_VERSIONS:
         errors["privacy_notice"] = _l("This privacy notice is unknown. Reload the page.")
 

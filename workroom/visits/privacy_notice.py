@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-# How long visitors' names, numbers and number hashes are kept (PIPL: stated at collection).
-DEFAULT_RETENTION_MONTHS = 24
+from workroom.retention import visitor_months
 
 _NOTICES = {
     "2026-11": {
@@ -36,9 +34,33 @@ _NOTICES = {
             "only statistics that do not identify you."
         ),
     },
+    # The retention of a suggestion's citizens counts from its closing, and what is
+    # kept of free text is said.
+    "2026-12": {
+        "title": _l("How we use your information"),
+        "purpose": _l(
+            "We ask for your name and mobile number only to receive you, to pass your "
+            "concern to the deputies and to the agency that can act on it, and to reply to you."
+        ),
+        "optional": _l(
+            "Both are optional. Without a mobile number we cannot reply to you; you can "
+            "still follow your concern with the receipt code."
+        ),
+        "who_sees": _l(
+            "The workroom's liaison, the deputies on duty and the congress staff see them. "
+            "An agency handling your concern sees them only to reply to you, and never "
+            "when you ask us to keep your identity confidential."
+        ),
+        "retention": _l(
+            "We delete your name and number %(months)s months after your visit; when your "
+            "concern is handled as a suggestion, %(months)s months after it is closed. "
+            "What you told us is kept for statistics, with any phone or ID number in it "
+            "masked."
+        ),
+    },
 }
 
-CURRENT_VERSION = "2026-11"
+CURRENT_VERSION = "2026-12"
 KNOWN_VERSIONS = frozenset(_NOTICES)
 
 
@@ -70,9 +92,7 @@ class PrivacyNotice:
 
 def retention_months() -> int:
     """The configured retention period of visitors' personal data, in months."""
-    if not has_app_context():
-        return DEFAULT_RETENTION_MONTHS
-    return int(current_app.config.get("VISITOR_RETENTION_MONTHS", DEFAULT_RETENTION_MONTHS))
+    return visitor_months()
 
 
 def privacy_notice(version: str | None = None) -> PrivacyNotice:
