@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from workroom.config import DefaultConfig
+from workroom.db import db
+from workroom.privacy import erase_numbers
 
 # The Cybersecurity Law (art. 21) asks network logs to be kept at least six months.
 MINIMUM_AUDIT_DAYS = 183
@@ -103,6 +106,29 @@ def cutoff(setting: str, now: dt.datetime) -> dt.datetime:
     length = period(setting)
     delta = relativedelta(months=length) if unit == "months" else relativedelta(days=length)
     return now - delta
+
+
+def erase_numbers_in(table: sa.Table, names: tuple[str, ...], where: sa.ColumnElement) -> None:
+    """Mask the mobile and ID numbers in the text columns ``names`` of the rows of
+    ``table`` matching ``where`` (``privacy.erase_numbers``); rows without any keep
+    their text untouched."""
+    keys = [column.name for column in table.primary_key.columns]
+    rows = db.session.execute(
+        sa.select(*(table.c[k] for k in keys), *(table.c[n] for n in names)).where(where)
+    ).all()
+    changed = []
+    for row in rows:
+        texts = {n: getattr(row, n) or "" for n in names}
+        masked = {n: erase_numbers(text) for n, text in texts.items()}
+        if masked != texts:
+            changed.append({**{f"key_{k}": getattr(row, k) for k in keys}, **masked})
+    if changed:
+        db.session.execute(
+            table.update()
+            .where(*(table.c[k] == sa.bindparam(f"key_{k}") for k in keys))
+            .values({n: sa.bindparam(n) for n in names}),
+            changed,
+        )
 
 
 def visitor_months() -> int:

@@ -10,7 +10,6 @@ masked at the same time; every statistic stays.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +18,7 @@ from sqlalchemy.orm import aliased
 
 from workroom.audit.log import record
 from workroom.db import db
-from workroom.privacy import erase_numbers
-from workroom.retention import cutoff
+from workroom.retention import cutoff, erase_numbers_in
 from workroom.suggestions.models import (
     ExtensionRequest,
     Suggestion,
@@ -63,30 +61,6 @@ def finished_before(limit: dt.datetime) -> sa.Select:
     )
 
 
-def _mask_free_text(ids: Iterable[int]) -> None:
-    ids = list(ids)
-    for model, names, link in FREE_TEXT:
-        table = model.__table__
-        keys = [column.name for column in table.primary_key.columns]
-        rows = db.session.execute(
-            sa.select(*(table.c[k] for k in keys), *(table.c[n] for n in names)).where(
-                table.c[link].in_(ids)
-            )
-        ).all()
-        changed = []
-        for row in rows:
-            masked = {n: erase_numbers(getattr(row, n) or "") for n in names}
-            if any(masked[n] != (getattr(row, n) or "") for n in names):
-                changed.append({**{f"key_{k}": getattr(row, k) for k in keys}, **masked})
-        if changed:
-            db.session.execute(
-                table.update()
-                .where(*(table.c[k] == sa.bindparam(f"key_{k}") for k in keys))
-                .values({n: sa.bindparam(n) for n in names}),
-                changed,
-            )
-
-
 def purge_suggestion_citizens(now: dt.datetime) -> dict[str, int]:
     """Remove the names and numbers of the citizens of suggestions closed before the
     retention period, and mask the numbers in those suggestions' free text. Marks
@@ -112,7 +86,8 @@ def purge_suggestion_citizens(now: dt.datetime) -> dict[str, int]:
             ).rowcount
             or 0
         )
-        _mask_free_text(ids)
+        for model, names, link in FREE_TEXT:
+            erase_numbers_in(model.__table__, names, model.__table__.c[link].in_(ids))
         db.session.execute(
             sa.update(Suggestion)
             .where(Suggestion.id.in_(ids))

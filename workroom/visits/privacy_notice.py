@@ -13,22 +13,27 @@ from flask_babel import lazy_gettext as _l
 
 from workroom.retention import visitor_months
 
+# What every wording so far says alike.
+_PURPOSE_AND_WHO = {
+    "title": _l("How we use your information"),
+    "purpose": _l(
+        "We ask for your name and mobile number only to receive you, to pass your "
+        "concern to the deputies and to the agency that can act on it, and to reply to you."
+    ),
+    "optional": _l(
+        "Both are optional. Without a mobile number we cannot reply to you; you can "
+        "still follow your concern with the receipt code."
+    ),
+    "who_sees": _l(
+        "The workroom's liaison, the deputies on duty and the congress staff see them. "
+        "An agency handling your concern sees them only to reply to you, and never "
+        "when you ask us to keep your identity confidential."
+    ),
+}
+
 _NOTICES = {
     "2026-11": {
-        "title": _l("How we use your information"),
-        "purpose": _l(
-            "We ask for your name and mobile number only to receive you, to pass your "
-            "concern to the deputies and to the agency that can act on it, and to reply to you."
-        ),
-        "optional": _l(
-            "Both are optional. Without a mobile number we cannot reply to you; you can "
-            "still follow your concern with the receipt code."
-        ),
-        "who_sees": _l(
-            "The workroom's liaison, the deputies on duty and the congress staff see them. "
-            "An agency handling your concern sees them only to reply to you, and never "
-            "when you ask us to keep your identity confidential."
-        ),
+        **_PURPOSE_AND_WHO,
         "retention": _l(
             "We delete your name and number %(months)s months after your visit and keep "
             "only statistics that do not identify you."
@@ -37,20 +42,7 @@ _NOTICES = {
     # The retention of a suggestion's citizens counts from its closing, and what is
     # kept of free text is said.
     "2026-12": {
-        "title": _l("How we use your information"),
-        "purpose": _l(
-            "We ask for your name and mobile number only to receive you, to pass your "
-            "concern to the deputies and to the agency that can act on it, and to reply to you."
-        ),
-        "optional": _l(
-            "Both are optional. Without a mobile number we cannot reply to you; you can "
-            "still follow your concern with the receipt code."
-        ),
-        "who_sees": _l(
-            "The workroom's liaison, the deputies on duty and the congress staff see them. "
-            "An agency handling your concern sees them only to reply to you, and never "
-            "when you ask us to keep your identity confidential."
-        ),
+        **_PURPOSE_AND_WHO,
         "retention": _l(
             "We delete your name and number %(months)s months after your visit; when your "
             "concern is handled as a suggestion, %(months)s months after it is closed. "

@@ -12,8 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from workroom.audit.log import record
 from workroom.db import db
-from workroom.privacy import erase_numbers
-from workroom.retention import cutoff
+from workroom.retention import cutoff, erase_numbers_in
 from workroom.visits.models import Visit
 
 BATCH = 1000
@@ -34,40 +33,24 @@ def purge_visitor_data(now: dt.datetime) -> dict[str, int]:
     Returns how many visits were purged.
     """
     limit = retention_cutoff(now)
-    columns = [getattr(Visit, name) for name in FREE_TEXT]
     purged = 0
     while True:
-        rows = db.session.execute(
-            sa.select(Visit.id, *columns)
+        ids = db.session.scalars(
+            sa.select(Visit.id)
             .where(Visit.arrived_at < limit, Visit.purged_at.is_(None))
             .order_by(Visit.id)
             .limit(BATCH)
         ).all()
-        if not rows:
+        if not ids:
             break
-        ids = [row.id for row in rows]
+        erase_numbers_in(Visit.__table__, FREE_TEXT, Visit.id.in_(ids))
         db.session.execute(
             sa.update(Visit)
             .where(Visit.id.in_(ids))
             .values(visitor_name=None, phone=None, phone_hash=None, purged_at=now)
             .execution_options(synchronize_session=False)
         )
-        masked = [
-            {"vid": row.id, **{name: erase_numbers(getattr(row, name) or "") for name in FREE_TEXT}}
-            for row in rows
-            if any(
-                erase_numbers(getattr(row, n) or "") != (getattr(row, n) or "") for n in FREE_TEXT
-            )
-        ]
-        if masked:
-            table = Visit.__table__
-            db.session.execute(
-                table.update()
-                .where(table.c.id == sa.bindparam("vid"))
-                .values({name: sa.bindparam(name) for name in FREE_TEXT}),
-                masked,
-            )
-        purged += len(rows)
+        purged += len(ids)
     if purged:
         record(
             "visit.purge",
